@@ -1,0 +1,54 @@
+// A diagnostic is data; rendering it is `render.ts`'s job.
+//
+// Units: `line` and `col` are 1-based; `col` and `length` count UTF-16 code units (what a
+// JavaScript string index counts), `offset` is the 0-based UTF-16 index into the source text.
+
+export interface Span {
+  file: string;
+  offset: number;
+  line: number;
+  col: number;
+  length: number;
+}
+
+export type Severity = "error" | "warning" | "note";
+
+/** A secondary place involved in a diagnostic (the other end of a cycle, an earlier definition). */
+export interface Label {
+  span: Span;
+  message: string;
+}
+
+export interface Diagnostic {
+  /** Stable code such as `E0101`; documented in docs/language.md. */
+  code: string;
+  severity: Severity;
+  /** Lowercase, names things in backticks, says what is wrong (not how to fix it). */
+  message: string;
+  /** Where it happened; absent only for diagnostics about a whole file or model. */
+  span?: Span;
+  labels?: Label[];
+  notes?: string[];
+  /** How to fix it, when a fix is known. */
+  help?: string;
+}
+
+/** A bug in intv, not a problem with the user's input. Never shown as a user diagnostic. */
+export class InternalError extends Error {
+  constructor(message: string) {
+    super(`internal error: ${message} (this is a bug in intv; please report it)`);
+    this.name = "InternalError";
+  }
+}
+
+/** Thrown by throwing convenience wrappers; carries the diagnostics it was made from. */
+export class DiagnosticError extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(diagnostics.filter((d) => d.severity === "error").map((d) => d.message).join("; ") || "failed");
+    this.name = "DiagnosticError";
+  }
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === "error");
+}
