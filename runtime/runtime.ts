@@ -1,0 +1,211 @@
+// Runtime: load a compiled model with onnxruntime-node, run it once per call, and hand back the
+// model's outputs and the script's saves by name.
+//
+// The manifest stored in the model's metadata says which graph outputs are saves (and their
+// names in the script) and which graph inputs are params. A model without a manifest runs as a
+// plain model: every graph output is an output, every graph input an input.
+
+import { InferenceSession, Tensor as OrtTensor } from "onnxruntime-node";
+import { MANIFEST_KEY, parseManifest, type Manifest } from "../compiler/manifest.js";
+import { ModelLoadError, RuntimeDiagnosticError, RuntimeInputError, diagnoseRunError } from "./errors.js";
+import { prepareInputs, type InputSpec, type InputValue } from "./inputs.js";
+import { ModelFormatError, readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
+import { isElemName, type Tensor } from "./tensor.js";
+
+export type ExecutionProvider = NonNullable<InferenceSession.SessionOptions["executionProviders"]>[number];
+
+export interface RuntimeOptions {
+  /** Threads used inside one operator (onnxruntime's default when absent). */
+  intraOpNumThreads?: number;
+  /** Threads used across operators. */
+  interOpNumThreads?: number;
+  /** Execution providers in order of preference, e.g. `["cpu"]`. */
+  executionProviders?: readonly ExecutionProvider[];
+  graphOptimizationLevel?: "disabled" | "basic" | "extended" | "layout" | "all";
+  /** onnxruntime's log level for this session: 0 verbose … 4 fatal. Default 4 (failures are reported as errors). */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Extra session config entries, passed to onnxruntime as is (`{ "session.use_env_allocators": "1" }`). */
+  extra?: Record<string, unknown>;
+  /** Script sources (file → text); lets a run-time failure point at the exact script text. */
+  sources?: ReadonlyMap<string, string>;
+}
+
+export interface RunOptions {
+  /** onnxruntime's log level for this run: 0 verbose … 4 fatal. */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** A tag for onnxruntime's logs. */
+  tag?: string;
+}
+
+export interface RunResult {
+  /** The model's own outputs, by graph output name, in graph order. */
+  outputs: Map<string, Tensor>;
+  /** The script's saves, by the name used in the script (`attn[3]`, `first.mlp8`), in manifest order. */
+  saves: Map<string, Tensor>;
+}
+
+const RUNTIME_OPTION_KEYS = [
+  "intraOpNumThreads", "interOpNumThreads", "executionProviders", "graphOptimizationLevel",
+  "logSeverityLevel", "extra", "sources",
+] as const;
+const RUN_OPTION_KEYS = ["logSeverityLevel", "tag"] as const;
+
+export class Runtime {
+  private constructor(
+    private readonly session: InferenceSession,
+    /** The manifest stored in the model; null for a plain model. */
+    readonly manifest: Manifest | null,
+    /** Everything the model takes, in graph order (model inputs and params). */
+    readonly inputs: readonly InputSpec[],
+    /** The model's own outputs (graph outputs that are not saves). */
+    readonly outputs: readonly ValueInfo[],
+    private readonly sources: ReadonlyMap<string, string> | undefined,
+  ) {}
+
+  /**
+   * Load a compiled model from a path (external data is then found next to it) or from bytes.
+   * Throws ModelLoadError when the model cannot be read or loaded.
+   */
+  static async load(model: string | Uint8Array, options: RuntimeOptions = {}): Promise<Runtime> {
+    checkOptions("runtime option", options, RUNTIME_OPTION_KEYS);
+    const what = typeof model === "string" ? `\`${model}\`` : "from bytes";
+    let info: ModelInfo;
+    try {
+      info = typeof model === "string" ? readModelInfoFromFile(model) : readModelInfo(model);
+    } catch (e) {
+      throw new ModelLoadError(`cannot read model ${what}: ${describeLoadError(e)}`);
+    }
+    let manifest: Manifest | null = null;
+    const manifestJson = info.metadata.get(MANIFEST_KEY);
+    if (manifestJson !== undefined) {
+      try {
+        manifest = parseManifest(manifestJson);
+      } catch (e) {
+        throw new ModelLoadError(`model ${what} has a bad \`${MANIFEST_KEY}\` entry: ${(e as Error).message}`);
+      }
+    }
+    const graphOutputs = new Set(info.outputs.map((o) => o.name));
+    for (const save of manifest?.saves ?? []) {
+      if (!graphOutputs.has(save.output)) {
+        throw new ModelLoadError(`model ${what}: its manifest lists save \`${save.name}\` as graph output \`${save.output}\`, which the graph does not have`);
+      }
+    }
+
+    let session: InferenceSession;
+    try {
+      session = typeof model === "string"
+        ? await InferenceSession.create(model, sessionOptions(options))
+        : await InferenceSession.create(model, sessionOptions(options));
+    } catch (e) {
+      throw new ModelLoadError(`cannot load model ${what} in onnxruntime: ${(e as Error).message?.trim() ?? String(e)}`);
+    }
+    // The model's own outputs: those the manifest lists, plus any graph output that carries no save.
+    const saveOutputs = new Set((manifest?.saves ?? []).map((s) => s.output));
+    const modelOutputs = new Set((manifest?.modelOutputs ?? []).map((o) => o.name));
+    return new Runtime(
+      session,
+      manifest,
+      inputSpecs(info, manifest),
+      info.outputs.filter((o) => modelOutputs.has(o.name) || !saveOutputs.has(o.name)),
+      options.sources,
+    );
+  }
+
+  /** Names of the saves, in manifest order. */
+  get saveNames(): string[] {
+    return (this.manifest?.saves ?? []).map((s) => s.name);
+  }
+
+  /**
+   * Run the model once. Inputs are keyed by graph input name, params by their name in the script.
+   * Throws RuntimeInputError (before running) when inputs are missing, unknown or of the wrong
+   * type or shape, and RuntimeDiagnosticError when onnxruntime fails while running.
+   */
+  async run(inputs: Readonly<Record<string, InputValue>>, options: RunOptions = {}): Promise<RunResult> {
+    checkOptions("run option", options, RUN_OPTION_KEYS);
+    const { feeds, problems } = prepareInputs(this.inputs, inputs);
+    if (problems.length > 0) throw new RuntimeInputError(problems);
+    const ortFeeds: Record<string, OrtTensor> = {};
+    for (const [name, t] of feeds) ortFeeds[name] = new OrtTensor(t.type, t.data, t.dims);
+
+    let results: InferenceSession.ReturnType;
+    try {
+      results = await this.session.run(ortFeeds, runOptions(options));
+    } catch (e) {
+      throw new RuntimeDiagnosticError([diagnoseRunError(e, this.sources)]);
+    }
+    const outputs = new Map<string, Tensor>();
+    for (const o of this.outputs) outputs.set(o.name, fromOrt(o.name, results[o.name]));
+    const saves = new Map<string, Tensor>();
+    for (const s of this.manifest?.saves ?? []) saves.set(s.name, fromOrt(s.output, results[s.output]));
+    return { outputs, saves };
+  }
+
+  /** Free onnxruntime's session. The runtime cannot run afterwards. */
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function inputSpecs(info: ModelInfo, manifest: Manifest | null): InputSpec[] {
+  const params = new Map((manifest?.params ?? []).map((p) => [p.input, p]));
+  return info.inputs.map((input): InputSpec => {
+    const param = params.get(input.name);
+    const optional = info.initializers.has(input.name) || (param?.hasDefault ?? false);
+    if (param) {
+      return { name: param.name, input: input.name, kind: "param", elemType: input.elemType ?? param.elemType, shape: input.shape ?? param.shape, optional };
+    }
+    return { name: input.name, input: input.name, kind: "input", elemType: input.elemType, shape: input.shape, optional };
+  });
+}
+
+function fromOrt(name: string, value: unknown): Tensor {
+  const t = value as OrtTensor | undefined;
+  if (!t) throw new Error(`internal error: onnxruntime returned no value for output \`${name}\` (this is a bug in intv; please report it)`);
+  if (!isElemName(t.type)) {
+    throw new RuntimeInputError([`output \`${name}\` has element type ${t.type}, which intv's runtime does not support`]);
+  }
+  let data = t.data as Tensor["data"];
+  // A runtime with a native Float16Array hands float16 out as numbers; keep raw bits as documented.
+  if (t.type === "float16" && !(data instanceof Uint16Array)) {
+    const halves = data as unknown as { buffer: ArrayBuffer; byteOffset: number; length: number };
+    data = new Uint16Array(halves.buffer, halves.byteOffset, halves.length);
+  }
+  return { type: t.type, dims: [...t.dims], data } as Tensor;
+}
+
+function sessionOptions(options: RuntimeOptions): InferenceSession.SessionOptions {
+  const o: { -readonly [K in keyof InferenceSession.SessionOptions]: InferenceSession.SessionOptions[K] } = {
+    logSeverityLevel: options.logSeverityLevel ?? 4,
+  };
+  if (options.intraOpNumThreads !== undefined) o.intraOpNumThreads = options.intraOpNumThreads;
+  if (options.interOpNumThreads !== undefined) o.interOpNumThreads = options.interOpNumThreads;
+  if (options.executionProviders !== undefined) o.executionProviders = options.executionProviders;
+  if (options.graphOptimizationLevel !== undefined) o.graphOptimizationLevel = options.graphOptimizationLevel;
+  if (options.extra !== undefined) o.extra = options.extra;
+  return o;
+}
+
+function runOptions(options: RunOptions): InferenceSession.RunOptions {
+  const o: { -readonly [K in keyof InferenceSession.RunOptions]: InferenceSession.RunOptions[K] } = {
+    logSeverityLevel: options.logSeverityLevel ?? 4,
+  };
+  if (options.tag !== undefined) o.tag = options.tag;
+  return o;
+}
+
+function checkOptions(what: string, options: object, known: readonly string[]): void {
+  if (typeof options !== "object" || options === null) throw new TypeError(`${what}s must be an object`);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new TypeError(`unknown ${what} \`${key}\`; known: ${known.map((k) => `\`${k}\``).join(", ")}`);
+  }
+}
+
+function describeLoadError(e: unknown): string {
+  if (e instanceof ModelFormatError) return e.message;
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === "ENOENT") return "no such file";
+  if (err.code === "EISDIR") return "it is a directory";
+  if (err.code === "EACCES") return "permission denied";
+  return err.message ?? String(e);
+}
