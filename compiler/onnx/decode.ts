@@ -1,0 +1,267 @@
+// A strict protobuf wire-format decoder driven by the descriptors in `schema.ts`.
+//
+// Strict: an unknown field number, a wire type that does not match the schema, a length that runs
+// past its message, a truncated varint, invalid UTF-8 in a `string`, an unknown enum value, or
+// nesting deeper than MAX_DEPTH is an OnnxFormatError that says which message, which field and at
+// which byte. Nothing is dropped silently.
+//
+// Fast: `bytes` fields (raw_data of a 500 MB weight) are `subarray` views into the input, so
+// decoding costs time proportional to the number of fields, not the number of weight bytes.
+
+import { OnnxFormatError } from "./errors.js";
+import { isReserved, messageDesc, WireType, type FieldDesc, type MessageDesc } from "./schema.js";
+import type { ModelProto, OnnxMessages } from "./types.js";
+
+/** Deepest message nesting accepted; real models (subgraphs in subgraphs) stay far below it. */
+export const MAX_DEPTH = 100;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+interface State {
+  readonly buf: Uint8Array;
+  readonly view: DataView;
+  pos: number;
+}
+
+// The two 32-bit halves of the last 64-bit varint read (module-level to avoid allocations).
+let lo = 0;
+let hi = 0;
+
+const fail = (message: string, offset: number): never => {
+  throw new OnnxFormatError(`${message} at byte ${offset}`, offset);
+};
+
+function where(desc: MessageDesc, f: FieldDesc): string {
+  return `field \`${f.name}\` (${f.id}) of ${desc.name}`;
+}
+
+/** Reads a varint of at most 10 bytes into `lo`/`hi`. */
+function readVarint64(s: State, end: number): void {
+  const buf = s.buf;
+  const start = s.pos;
+  let p = start;
+  let b: number;
+  lo = 0;
+  hi = 0;
+  for (let shift = 0; shift < 28; shift += 7) {
+    if (p >= end) fail("truncated varint", start);
+    b = buf[p++]!;
+    lo |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      s.pos = p;
+      lo >>>= 0;
+      return;
+    }
+  }
+  if (p >= end) fail("truncated varint", start);
+  b = buf[p++]!;
+  lo = (lo | ((b & 0x7f) << 28)) >>> 0;
+  hi = (b & 0x7f) >>> 4;
+  if (b < 0x80) {
+    s.pos = p;
+    return;
+  }
+  for (let shift = 3; shift < 32; shift += 7) {
+    if (p >= end) fail("truncated varint", start);
+    b = buf[p++]!;
+    hi |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      s.pos = p;
+      hi >>>= 0;
+      return;
+    }
+  }
+  fail("varint longer than 10 bytes", start);
+}
+
+/** Reads a varint that must fit in 32 bits unsigned (tags, lengths). */
+function readVarint32(s: State, end: number, what: string): number {
+  const start = s.pos;
+  readVarint64(s, end);
+  if (hi !== 0) fail(`${what} out of range`, start);
+  return lo;
+}
+
+function toInt64(): bigint {
+  if (hi === 0) return BigInt(lo);
+  if (hi === 0xffffffff && lo >= 0x80000000) return BigInt(lo | 0);
+  return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+}
+
+function toUint64(): bigint {
+  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+function readString(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: number): string {
+  const buf = s.buf;
+  const len = readLength(s, end, desc, f, at);
+  const start = s.pos;
+  s.pos = start + len;
+  // Short ASCII strings (names, op types) are most of them; TextDecoder's call overhead dominates.
+  if (len <= 32) {
+    let out = "";
+    let i = start;
+    for (; i < start + len; i++) {
+      const c = buf[i]!;
+      if (c >= 0x80) break;
+      out += String.fromCharCode(c);
+    }
+    if (i === start + len) return out;
+  }
+  try {
+    return utf8.decode(buf.subarray(start, start + len));
+  } catch {
+    return fail(`invalid UTF-8 in ${where(desc, f)}`, start);
+  }
+}
+
+function readLength(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: number): number {
+  const len = readVarint32(s, end, `length of ${where(desc, f)}`);
+  if (len > end - s.pos) {
+    fail(`truncated or corrupt data: ${where(desc, f)} claims ${len} bytes but only ${end - s.pos} remain in ${desc.name}`, at);
+  }
+  return len;
+}
+
+/** Reads one non-LEN scalar element of `f` (varint, fixed32/float, fixed64/double). */
+function readNumeric(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: number): number | bigint | boolean {
+  switch (f.scalar) {
+    case "float":
+    case "fixed32":
+    case "sfixed32": {
+      if (end - s.pos < 4) fail(`truncated ${where(desc, f)}`, at);
+      const p = s.pos;
+      s.pos += 4;
+      return f.scalar === "float" ? s.view.getFloat32(p, true) : f.scalar === "fixed32" ? s.view.getUint32(p, true) : s.view.getInt32(p, true);
+    }
+    case "double":
+    case "fixed64":
+    case "sfixed64": {
+      if (end - s.pos < 8) fail(`truncated ${where(desc, f)}`, at);
+      const p = s.pos;
+      s.pos += 8;
+      if (f.scalar === "double") return s.view.getFloat64(p, true);
+      return f.scalar === "fixed64" ? s.view.getBigUint64(p, true) : s.view.getBigInt64(p, true);
+    }
+    default:
+      break;
+  }
+  const start = s.pos;
+  readVarint64(s, end);
+  switch (f.scalar) {
+    case "int64":
+      return toInt64();
+    case "uint64":
+      return toUint64();
+    case "sint64": {
+      const u = toUint64();
+      return (u >> 1n) ^ -(u & 1n);
+    }
+    case "int32": {
+      const v = lo | 0;
+      if (f.enumValues !== undefined && !f.enumValues.has(v)) {
+        fail(`unknown value ${v} of enum ${f.enumName} in ${where(desc, f)}`, start);
+      }
+      return v;
+    }
+    case "uint32":
+      return lo;
+    case "sint32":
+      return (lo >>> 1) ^ -(lo & 1);
+    case "bool":
+      return lo !== 0 || hi !== 0;
+    default:
+      return fail(`internal: ${f.scalar} is not numeric`, start);
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+function decodeFields(s: State, desc: MessageDesc, end: number, target: Obj, depth: number): void {
+  while (s.pos < end) {
+    const at = s.pos;
+    const tag = readVarint32(s, end, "tag");
+    const id = tag >>> 3;
+    const wt = tag & 7;
+    const f = id === 0 ? undefined : desc.byId[id];
+    if (f === undefined) {
+      const reserved = isReserved(desc, id) ? ", a reserved field number" : "";
+      fail(`unknown field ${id} (wire type ${wt}${reserved}) in ${desc.name}`, at);
+      return;
+    }
+    if (wt === f.wireType) {
+      const value = readOne(s, end, desc, f, at, target, depth);
+      if (f.repeated) {
+        const arr = target[f.name] as unknown[] | undefined;
+        if (arr === undefined) target[f.name] = [value];
+        else arr.push(value);
+      } else {
+        if (f.oneofOthers.length > 0) clearOneof(target, f);
+        target[f.name] = value;
+      }
+    } else if (wt === WireType.LEN && f.packable) {
+      const len = readLength(s, end, desc, f, at);
+      const stop = s.pos + len;
+      let arr = target[f.name] as unknown[] | undefined;
+      if (arr === undefined) {
+        arr = [];
+        if (len > 0) target[f.name] = arr;
+      }
+      if (f.scalar === "float") {
+        if (len % 4 !== 0) fail(`packed ${where(desc, f)} has ${len} bytes, not a multiple of 4`, at);
+        for (let p = s.pos; p < stop; p += 4) arr.push(s.view.getFloat32(p, true));
+        s.pos = stop;
+      } else {
+        while (s.pos < stop) arr.push(readNumeric(s, stop, desc, f, s.pos));
+      }
+    } else {
+      fail(`${where(desc, f)} has wire type ${wt}, expected ${f.wireType}${f.packable ? " or 2 (packed)" : ""}`, at);
+    }
+  }
+}
+
+function readOne(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: number, target: Obj, depth: number): unknown {
+  if (f.kind === "message") {
+    const len = readLength(s, end, desc, f, at);
+    if (depth >= MAX_DEPTH) fail(`messages nested deeper than ${MAX_DEPTH} levels (${where(desc, f)})`, at);
+    // A singular message seen twice is merged, as protobuf specifies.
+    const existing = f.repeated ? undefined : (target[f.name] as Obj | undefined);
+    const obj: Obj = existing ?? {};
+    const stop = s.pos + len;
+    decodeFields(s, f.message!, stop, obj, depth + 1);
+    return obj;
+  }
+  if (f.scalar === "string") return readString(s, end, desc, f, at);
+  if (f.scalar === "bytes") {
+    const len = readLength(s, end, desc, f, at);
+    const start = s.pos;
+    s.pos += len;
+    return s.buf.subarray(start, start + len);
+  }
+  return readNumeric(s, end, desc, f, at);
+}
+
+function clearOneof(target: Obj, f: FieldDesc): void {
+  for (const other of f.oneofOthers) if (target[other] !== undefined) delete target[other];
+}
+
+/** A plain Uint8Array view over the same memory (a Node Buffer's subarrays would be Buffers). */
+function plain(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Decodes one message of the named type; `bytes` fields of the result are views into `bytes`. */
+export function decodeMessage<K extends keyof OnnxMessages>(typeName: K, bytes: Uint8Array): OnnxMessages[K];
+export function decodeMessage(typeName: string, bytes: Uint8Array): unknown;
+export function decodeMessage(typeName: string, bytes: Uint8Array): unknown {
+  const buf = plain(bytes);
+  const s: State = { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), pos: 0 };
+  const out: Obj = {};
+  decodeFields(s, messageDesc(typeName), buf.length, out, 0);
+  return out;
+}
+
+/** Decodes a serialized ModelProto. Throws OnnxFormatError on anything the schema does not allow. */
+export function decodeModel(bytes: Uint8Array): ModelProto {
+  return decodeMessage("onnx.ModelProto", bytes);
+}

@@ -1,0 +1,431 @@
+// Protobuf encoder for decoded ONNX messages, the inverse of `decode.ts`.
+//
+// Output is what protobuf C++ writes (and so what PyTorch and the `onnx` package write): fields in
+// ascending field-number order, repeated scalars packed exactly when the schema says
+// `[packed = true]`, singular fields written whenever they are present. Decoding such a file and
+// encoding it again gives the same bytes.
+//
+// Two passes: the first validates every value and records the length of each nested message,
+// string and packed field (in visiting order) in `sizes`; the second writes into one buffer of
+// exactly the right size. Large `bytes` values (weights) are not copied into that buffer: the
+// output is a list of chunks in which they appear as the caller's own views.
+
+import { OnnxEncodeError } from "./errors.js";
+import { messageDesc, type FieldDesc, type MessageDesc } from "./schema.js";
+import { MAX_DEPTH } from "./decode.js";
+import type { ModelProto, OnnxMessages } from "./types.js";
+
+/** `bytes` values at least this long are passed through as separate chunks, not copied. */
+const BIG_BYTES = 64 * 1024;
+/** Protobuf (C++, and so onnxruntime) refuses messages of 2 GiB or more. */
+const MAX_MESSAGE = 2 ** 31 - 1;
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+const UINT32_MAX = 2 ** 32 - 1;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+const M32 = 0xffffffffn;
+
+/** A validation failure on its way up the tree; each level adds its field to `segments`. */
+class PathError {
+  constructor(
+    readonly segments: string[],
+    readonly problem: string,
+  ) {}
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (v instanceof Uint8Array) return "a Uint8Array";
+  if (typeof v === "object") return "an object";
+  if (typeof v === "string") return `a string`;
+  if (typeof v === "bigint") return `bigint ${v}n`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function joinPath(segments: readonly string[]): string {
+  return segments.reduce((acc, s) => (s.startsWith("[") || acc === "" ? acc + s : `${acc}.${s}`), "");
+}
+
+function varint32Size(n: number): number {
+  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
+}
+
+// The two 32-bit halves of the last 64-bit value split (module-level to avoid allocations).
+let lo = 0;
+let hi = 0;
+
+function split64(v: bigint): void {
+  if (v >= 0n && v <= M32) {
+    lo = Number(v);
+    hi = 0;
+    return;
+  }
+  const u = BigInt.asUintN(64, v);
+  lo = Number(u & M32);
+  hi = Number(u >> 32n);
+}
+
+function varint64Size(): number {
+  if (hi === 0) return varint32Size(lo);
+  return hi < 0x8 ? 5 : hi < 0x400 ? 6 : hi < 0x20000 ? 7 : hi < 0x1000000 ? 8 : hi < 0x80000000 ? 9 : 10;
+}
+
+/** Bytes one string takes in UTF-8; rejects lone surrogates, which UTF-8 cannot carry. */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdfff) {
+      const d = s.charCodeAt(i + 1);
+      if (c > 0xdbff || !(d >= 0xdc00 && d <= 0xdfff)) throw new PathError([], `string has a lone surrogate at index ${i} (not encodable as UTF-8)`);
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+interface SizeState {
+  readonly sizes: number[];
+  big: number;
+}
+
+/** Validates one scalar element and returns its encoded size (with length prefix, without tag). */
+function scalarSize(st: SizeState, f: FieldDesc, v: unknown): number {
+  switch (f.scalar) {
+    case "int32":
+    case "sint32":
+    case "sfixed32":
+    case "uint32":
+    case "fixed32": {
+      const unsigned = f.scalar === "uint32" || f.scalar === "fixed32";
+      if (typeof v !== "number" || !Number.isInteger(v) || v < (unsigned ? 0 : INT32_MIN) || v > (unsigned ? UINT32_MAX : INT32_MAX)) {
+        throw new PathError([], `expected a ${f.enumName ? "enum" : f.scalar} number, got ${describe(v)}`);
+      }
+      if (f.enumValues !== undefined && !f.enumValues.has(v)) throw new PathError([], `${v} is not a value of enum ${f.enumName}`);
+      if (f.scalar === "fixed32" || f.scalar === "sfixed32") return 4;
+      if (f.scalar === "sint32") return varint32Size(((v << 1) ^ (v >> 31)) >>> 0);
+      return v < 0 ? 10 : varint32Size(v);
+    }
+    case "int64":
+    case "sint64":
+    case "sfixed64":
+    case "uint64":
+    case "fixed64": {
+      const unsigned = f.scalar === "uint64" || f.scalar === "fixed64";
+      if (typeof v !== "bigint" || v < (unsigned ? 0n : INT64_MIN) || v > (unsigned ? UINT64_MAX : INT64_MAX)) {
+        throw new PathError([], `expected a ${f.scalar} bigint, got ${describe(v)}`);
+      }
+      if (f.scalar === "fixed64" || f.scalar === "sfixed64") return 8;
+      split64(f.scalar === "sint64" ? (v << 1n) ^ (v >> 63n) : v);
+      return varint64Size();
+    }
+    case "float":
+    case "double":
+      if (typeof v !== "number") throw new PathError([], `expected a number, got ${describe(v)}`);
+      return f.scalar === "float" ? 4 : 8;
+    case "bool":
+      if (typeof v !== "boolean") throw new PathError([], `expected a boolean, got ${describe(v)}`);
+      return 1;
+    case "string": {
+      if (typeof v !== "string") throw new PathError([], `expected a string, got ${describe(v)}`);
+      const n = utf8Length(v);
+      st.sizes.push(n);
+      return varint32Size(n) + n;
+    }
+    case "bytes": {
+      if (!(v instanceof Uint8Array)) throw new PathError([], `expected a Uint8Array, got ${describe(v)}`);
+      if (v.length >= BIG_BYTES) st.big += v.length;
+      return varint32Size(v.length) + v.length;
+    }
+  }
+}
+
+function isMessageObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+/** Size of a message body; records it in `sizes` at the position the writer will look for it. */
+function sizeMessage(st: SizeState, desc: MessageDesc, obj: unknown, depth: number): number {
+  if (!isMessageObject(obj)) throw new PathError([], `expected a ${desc.name} object, got ${describe(obj)}`);
+  if (depth > MAX_DEPTH) throw new PathError([], `messages nested deeper than ${MAX_DEPTH} levels (is there a cycle?)`);
+  for (const key of Object.keys(obj)) {
+    const f = desc.byName.get(key);
+    if (f === undefined) {
+      if (obj[key] !== undefined) throw new PathError([key], `${desc.name} has no field \`${key}\``);
+    } else if (obj[key] !== undefined) {
+      const clash = f.oneofOthers.find((o) => obj[o] !== undefined);
+      if (clash !== undefined) throw new PathError([key], `\`${key}\` and \`${clash}\` are members of one oneof; set at most one`);
+    }
+  }
+  const slot = st.sizes.length;
+  st.sizes.push(0);
+  let total = 0;
+  for (const f of desc.fields) {
+    const v = obj[f.name];
+    if (v === undefined) continue;
+    try {
+      total += sizeField(st, f, v, depth);
+    } catch (e) {
+      if (e instanceof PathError) e.segments.unshift(f.name);
+      throw e;
+    }
+  }
+  st.sizes[slot] = total;
+  return total;
+}
+
+function sizeField(st: SizeState, f: FieldDesc, v: unknown, depth: number): number {
+  if (!f.repeated) {
+    const n = f.kind === "message" ? sizeMessage(st, f.message!, v, depth + 1) : scalarSize(st, f, v);
+    return f.tagBytes.length + (f.kind === "message" ? varint32Size(n) : 0) + n;
+  }
+  if (!Array.isArray(v)) throw new PathError([], `expected an array, got ${describe(v)}`);
+  if (v.length === 0) return 0;
+  let total = 0;
+  const slot = st.sizes.length;
+  if (f.packed) st.sizes.push(0);
+  for (let i = 0; i < v.length; i++) {
+    try {
+      if (f.kind === "message") {
+        const n = sizeMessage(st, f.message!, v[i], depth + 1);
+        total += f.tagBytes.length + varint32Size(n) + n;
+      } else {
+        total += (f.packed ? 0 : f.tagBytes.length) + scalarSize(st, f, v[i]);
+      }
+    } catch (e) {
+      if (e instanceof PathError) e.segments.unshift(`[${i}]`);
+      throw e;
+    }
+  }
+  if (!f.packed) return total;
+  st.sizes[slot] = total;
+  return f.packedTagBytes.length + varint32Size(total) + total;
+}
+
+const utf8 = new TextEncoder();
+
+class Writer {
+  readonly buf: Uint8Array;
+  readonly view: DataView;
+  pos = 0;
+  cursor = 0;
+  private segStart = 0;
+  readonly chunks: Uint8Array[] = [];
+
+  constructor(
+    size: number,
+    readonly sizes: readonly number[],
+  ) {
+    this.buf = new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  varint32(n: number): void {
+    const buf = this.buf;
+    while (n > 0x7f) {
+      buf[this.pos++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    buf[this.pos++] = n;
+  }
+
+  /** Writes `lo`/`hi` as a varint of up to 10 bytes. */
+  varint64(): void {
+    if (hi === 0) return this.varint32(lo);
+    const buf = this.buf;
+    let l = lo;
+    let h = hi;
+    while (h > 0 || l > 0x7f) {
+      buf[this.pos++] = (l & 0x7f) | 0x80;
+      l = ((l >>> 7) | (h << 25)) >>> 0;
+      h >>>= 7;
+    }
+    buf[this.pos++] = l;
+  }
+
+  bytes(v: Uint8Array): void {
+    this.varint32(v.length);
+    if (v.length < BIG_BYTES) return this.raw(v);
+    // Pass the caller's view through: a 500 MB weight is never copied.
+    if (this.pos > this.segStart) this.chunks.push(this.buf.subarray(this.segStart, this.pos));
+    this.chunks.push(v);
+    this.segStart = this.pos;
+  }
+
+  string(v: string): void {
+    const n = this.sizes[this.cursor++]!;
+    this.varint32(n);
+    if (n === v.length) {
+      const buf = this.buf;
+      for (let i = 0; i < n; i++) buf[this.pos + i] = v.charCodeAt(i);
+    } else {
+      utf8.encodeInto(v, this.buf.subarray(this.pos, this.pos + n));
+    }
+    this.pos += n;
+  }
+
+  finish(): Uint8Array[] {
+    if (this.pos > this.segStart) this.chunks.push(this.buf.subarray(this.segStart, this.pos));
+    return this.chunks;
+  }
+}
+
+function writeScalar(w: Writer, f: FieldDesc, v: unknown): void {
+  switch (f.scalar) {
+    case "int32": {
+      const n = v as number;
+      if (n >= 0) return w.varint32(n);
+      lo = n >>> 0;
+      hi = 0xffffffff;
+      return w.varint64();
+    }
+    case "uint32":
+      return w.varint32(v as number);
+    case "sint32": {
+      const n = v as number;
+      return w.varint32(((n << 1) ^ (n >> 31)) >>> 0);
+    }
+    case "int64":
+    case "uint64":
+      split64(v as bigint);
+      return w.varint64();
+    case "sint64": {
+      const n = v as bigint;
+      split64((n << 1n) ^ (n >> 63n));
+      return w.varint64();
+    }
+    case "fixed32":
+      w.view.setUint32(w.pos, v as number, true);
+      w.pos += 4;
+      return;
+    case "sfixed32":
+      w.view.setInt32(w.pos, v as number, true);
+      w.pos += 4;
+      return;
+    case "fixed64":
+      w.view.setBigUint64(w.pos, v as bigint, true);
+      w.pos += 8;
+      return;
+    case "sfixed64":
+      w.view.setBigInt64(w.pos, v as bigint, true);
+      w.pos += 8;
+      return;
+    case "float":
+      w.view.setFloat32(w.pos, v as number, true);
+      w.pos += 4;
+      return;
+    case "double":
+      w.view.setFloat64(w.pos, v as number, true);
+      w.pos += 8;
+      return;
+    case "bool":
+      w.buf[w.pos++] = v ? 1 : 0;
+      return;
+    case "string":
+      return w.string(v as string);
+    case "bytes":
+      return w.bytes(v as Uint8Array);
+  }
+}
+
+function writeMessage(w: Writer, desc: MessageDesc, obj: Record<string, unknown>): void {
+  w.cursor++; // this message's own size, read by the caller before the call
+  for (const f of desc.fields) {
+    const v = obj[f.name];
+    if (v === undefined) continue;
+    if (!f.repeated) {
+      w.raw(f.tagBytes);
+      if (f.kind === "message") writeNested(w, f.message!, v as Record<string, unknown>);
+      else writeScalar(w, f, v);
+      continue;
+    }
+    const arr = v as unknown[];
+    if (arr.length === 0) continue;
+    if (f.kind === "message") {
+      for (const el of arr) {
+        w.raw(f.tagBytes);
+        writeNested(w, f.message!, el as Record<string, unknown>);
+      }
+    } else if (f.packed) {
+      w.raw(f.packedTagBytes);
+      w.varint32(w.sizes[w.cursor++]!);
+      for (const el of arr) writeScalar(w, f, el);
+    } else {
+      for (const el of arr) {
+        w.raw(f.tagBytes);
+        writeScalar(w, f, el);
+      }
+    }
+  }
+}
+
+function writeNested(w: Writer, desc: MessageDesc, obj: Record<string, unknown>): void {
+  w.varint32(w.sizes[w.cursor]!);
+  writeMessage(w, desc, obj);
+}
+
+/** Encodes a message of the named type as a list of chunks (large `bytes` values uncopied). */
+export function encodeMessageChunks<K extends keyof OnnxMessages>(typeName: K, message: OnnxMessages[K]): Uint8Array[];
+export function encodeMessageChunks(typeName: string, message: unknown): Uint8Array[];
+export function encodeMessageChunks(typeName: string, message: unknown): Uint8Array[] {
+  const desc = messageDesc(typeName);
+  const st: SizeState = { sizes: [], big: 0 };
+  let total: number;
+  try {
+    total = sizeMessage(st, desc, message, 0);
+  } catch (e) {
+    if (e instanceof PathError) throw new OnnxEncodeError(joinPath(e.segments), e.problem);
+    throw e;
+  }
+  if (total > MAX_MESSAGE) {
+    throw new OnnxEncodeError("", `encoded ${desc.name} would be ${total} bytes, over protobuf's 2 GiB limit (store large tensors as external data)`);
+  }
+  const w = new Writer(total - st.big, st.sizes);
+  writeMessage(w, desc, message as Record<string, unknown>);
+  if (w.pos !== w.buf.length || w.cursor !== st.sizes.length) {
+    throw new Error(`internal error: ${desc.name} changed while being encoded (this is a bug in intv, or the model was mutated by a getter)`);
+  }
+  return w.finish();
+}
+
+/** Encodes a message of the named type into one buffer. */
+export function encodeMessage<K extends keyof OnnxMessages>(typeName: K, message: OnnxMessages[K]): Uint8Array;
+export function encodeMessage(typeName: string, message: unknown): Uint8Array;
+export function encodeMessage(typeName: string, message: unknown): Uint8Array {
+  return concatChunks(encodeMessageChunks(typeName, message));
+}
+
+/** The encoded model as chunks whose concatenation is the file; weights stay the caller's views. */
+export function encodeModelChunks(model: ModelProto): Uint8Array[] {
+  return encodeMessageChunks("onnx.ModelProto", model);
+}
+
+/** The encoded model in one buffer. Deterministic: the same model gives the same bytes. */
+export function encodeModel(model: ModelProto): Uint8Array {
+  return concatChunks(encodeModelChunks(model));
+}
+
+function concatChunks(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1 && chunks[0]!.byteOffset === 0 && chunks[0]!.length === chunks[0]!.buffer.byteLength) return chunks[0]!;
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Uint8Array(n);
+  let p = 0;
+  for (const c of chunks) {
+    out.set(c, p);
+    p += c.length;
+  }
+  return out;
+}

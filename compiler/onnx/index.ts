@@ -1,0 +1,8 @@
+// Public surface of the ONNX I/O layer: lossless, strict ModelProto decode/encode, model files
+// and their external data. Other folders import from here only.
+
+export * from "./types.js";
+export { OnnxFormatError, OnnxEncodeError } from "./errors.js";
+export { decodeModel, decodeMessage, MAX_DEPTH } from "./decode.js";
+export { encodeModel, encodeModelChunks, encodeMessage, encodeMessageChunks } from "./encode.js";
+export { onnxRoot } from "./schema.js";
