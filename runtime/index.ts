@@ -4,5 +4,5 @@ export { Runtime, type RuntimeOptions, type RunOptions, type RunResult, type Exe
 export { ModelLoadError, RuntimeInputError, RuntimeDiagnosticError, parseInsertedNodeName, type InsertedNodeOrigin } from "./errors.js";
 export { describeSpec, fromNested, type InputSpec, type InputValue, type NestedArray, type Scalar } from "./inputs.js";
 export { NpyError, decodeNpy, encodeNpy, readNpy, writeNpy } from "./npy.js";
-export { ELEM_NAMES, halfToNumber, numberToHalf, toNumbers, type ElemArrays, type ElemName, type Tensor, type TypedArray } from "./tensor.js";
+export { ELEM_NAMES, allocate, describeTensor, halfToNumber, sizeOf, numberToHalf, toNumbers, type ElemArrays, type ElemName, type Tensor, type TypedArray } from "./tensor.js";
 export { readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";

@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** Extra session config entries, passed to onnxruntime as is (`{ "session.use_env_allocators": "1" }`). */
   extra?: Record<string, unknown>;
+  /** For a model given as bytes: the folder its external data files are in (paths are relative to it). */
+  externalDataDir?: string;
   /** Script sources (file → text); lets a run-time failure point at the exact script text. */
   sources?: ReadonlyMap<string, string>;
 }
@@ -46,8 +48,11 @@ export interface RunResult {
 
 const RUNTIME_OPTION_KEYS = [
   "intraOpNumThreads", "interOpNumThreads", "executionProviders", "graphOptimizationLevel",
-  "logSeverityLevel", "extra", "sources",
+  "logSeverityLevel", "extra", "externalDataDir", "sources",
 ] as const;
+/** onnxruntime's session config key for where a model loaded from bytes finds its external data. */
+const EXTERNAL_DATA_FOLDER = "session.model_external_initializers_file_folder_path";
+
 const RUN_OPTION_KEYS = ["logSeverityLevel", "tag"] as const;
 
 export class Runtime {
@@ -182,7 +187,9 @@ function sessionOptions(options: RuntimeOptions): InferenceSession.SessionOption
   if (options.interOpNumThreads !== undefined) o.interOpNumThreads = options.interOpNumThreads;
   if (options.executionProviders !== undefined) o.executionProviders = options.executionProviders;
   if (options.graphOptimizationLevel !== undefined) o.graphOptimizationLevel = options.graphOptimizationLevel;
-  if (options.extra !== undefined) o.extra = options.extra;
+  const extra: Record<string, unknown> = { ...options.extra };
+  if (options.externalDataDir !== undefined) extra[EXTERNAL_DATA_FOLDER] = options.externalDataDir;
+  if (Object.keys(extra).length > 0) o.extra = extra;
   return o;
 }
 

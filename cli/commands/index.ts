@@ -1,0 +1,11 @@
+// The command registry: `intv NAME` runs the command with that name. Add a command by writing
+// `cli/commands/NAME.ts` (exporting a `Command`) and listing it here, in the order `intv --help`
+// shows them.
+
+import type { Command } from "../command.js";
+import { runCommand } from "./run.js";
+
+export const commands: readonly Command[] = [
+  // inspect, check, compile, graph: added with the compiler's commands
+  runCommand,
+];

@@ -1,0 +1,308 @@
+// `intv run`: compile a script against a model (or take a compiled model), run it once, write
+// every save and model output as a .npy file, and print a summary.
+
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { DiagnosticError, hasErrors } from "../../compiler/diagnostics/diagnostic.js";
+import type { Manifest } from "../../compiler/manifest.js";
+import {
+  ModelLoadError, NpyError, RuntimeDiagnosticError, RuntimeInputError, Runtime,
+  allocate, readNpy, writeNpy,
+  type InputValue, type RunResult, type RuntimeOptions, type Tensor,
+} from "../../runtime/index.js";
+import { UsageError, type ParsedArgs } from "../args.js";
+import type { Command } from "../command.js";
+import { CliError, EXIT, Progress, fail, printDiagnostics, type Io } from "../output.js";
+import { formatSummary, summarize, type TensorSummary } from "../summary.js";
+
+export const runCommand: Command = {
+  name: "run",
+  summary: "compile and run a script (or run a compiled model); write saves and outputs as .npy",
+  usage: [
+    "intv run SCRIPT.intv --model MODEL.onnx --input NAME=FILE.npy [--param NAME=FILE.npy] --out DIR",
+    "intv run COMPILED.onnx --input NAME=FILE.npy [--param NAME=FILE.npy] --out DIR",
+    "intv run ... --inputs FILE.jsonl --out DIR",
+  ],
+  description: [
+    "Runs the model once with every pass of the script. Each save is written to DIR/NAME.npy",
+    "(`name[3]` as name.3.npy, a save in `pass first` as first.NAME.npy) and each model output to",
+    "DIR/output.NAME.npy; a summary table goes to stdout. An input or param value is a .npy file or",
+    "inline JSON (`--input input_ids='[[464, 3290]]'`), converted to the type the model declares.",
+    "With --inputs, each line of FILE.jsonl is one JSON object of inputs (values as JSON or .npy",
+    "paths relative to the file); the model runs once per line and the results are stacked along",
+    "a new first axis.",
+  ].join("\n"),
+  positionals: [{ name: "SCRIPT.intv or COMPILED.onnx", description: "the script to compile, or a compiled model" }],
+  options: [
+    { name: "model", short: "m", value: "MODEL.onnx", description: "the model to compile the script against" },
+    { name: "input", short: "i", value: "NAME=VALUE", repeat: true, description: "a model input: NAME=FILE.npy or NAME=JSON" },
+    { name: "param", short: "p", value: "NAME=VALUE", repeat: true, description: "a script param: NAME=FILE.npy or NAME=JSON" },
+    { name: "inputs", value: "FILE.jsonl", description: "run once per line of inputs and stack the results" },
+    { name: "out", short: "o", value: "DIR", required: true, description: "where to write the .npy files (created if needed)" },
+    { name: "json", description: "print the summary as JSON instead of a table" },
+    { name: "threads", value: "N", description: "threads onnxruntime uses inside an operator" },
+  ],
+  run: run,
+};
+
+interface Assignment {
+  flag: "input" | "param";
+  name: string;
+  value: string;
+}
+
+async function run(args: ParsedArgs, io: Io): Promise<number> {
+  const target = args.positionals[0]!;
+  const compiled = /\.onnx$/i.test(target);
+  const model = args.string("model");
+  if (compiled && model !== undefined) throw new UsageError(`\`${target}\` is already compiled; --model is only for scripts`);
+  if (!compiled && model === undefined) throw new UsageError("missing option `--model MODEL.onnx` (the model to compile the script against)");
+  const outDir = args.string("out")!;
+  const threads = args.positiveInt("threads");
+  const assignments = [
+    ...args.strings("input").map((a) => assignment("input", a)),
+    ...args.strings("param").map((a) => assignment("param", a)),
+  ];
+  const jsonl = args.string("inputs");
+
+  const progress = new Progress(io);
+  let runtime: Runtime | undefined;
+  let sources: Map<string, string> | ((file: string) => string | undefined) = new Map();
+  try {
+    const values = await loadValues(assignments);
+    const options: RuntimeOptions = threads === undefined ? {} : { intraOpNumThreads: threads };
+    if (compiled) {
+      progress.update("loading the model");
+      runtime = await Runtime.load(target, options);
+      const manifest = runtime.manifest;
+      sources = (file) => scriptSource(manifest, file, dirname(target));
+    } else {
+      progress.update("compiling");
+      const result = await compileScript(io, target, model!);
+      if (!result) return EXIT.rejected;
+      sources = result.sources;
+      progress.update("loading the model");
+      runtime = await Runtime.load(result.bytes, { ...options, sources: result.sources, externalDataDir: dirname(model!) });
+    }
+    checkParams(runtime, assignments);
+
+    let result: RunResult;
+    if (jsonl === undefined) {
+      progress.update("running");
+      result = await runtime.run(values);
+    } else {
+      result = await runLines(runtime, jsonl, values, progress);
+    }
+
+    progress.update("writing");
+    const summary = await writeResults(outDir, result);
+    progress.done();
+    if (args.flag("json")) io.stdout.write(`${JSON.stringify({ out: outDir, tensors: summary }, null, 2)}\n`);
+    else io.stdout.write(formatSummary(summary));
+    return EXIT.ok;
+  } catch (e) {
+    progress.done();
+    if (e instanceof DiagnosticError) {
+      await printDiagnostics(io, e.diagnostics, sources);
+      return EXIT.rejected;
+    }
+    if (e instanceof CliError || e instanceof NpyError || e instanceof ModelLoadError || e instanceof RuntimeInputError) {
+      return fail(io, e.message);
+    }
+    throw e;
+  } finally {
+    progress.done();
+    await runtime?.release();
+  }
+}
+
+function assignment(flag: Assignment["flag"], text: string): Assignment {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new UsageError(`--${flag} expects NAME=FILE.npy or NAME=JSON, got \`${text}\``);
+  return { flag, name: text.slice(0, eq), value: text.slice(eq + 1) };
+}
+
+/** A value is inline JSON when it looks like a JSON array, number or boolean; otherwise a .npy path. */
+function looksLikeJson(value: string): boolean {
+  const v = value.trim();
+  return !/\.npy$/i.test(v) && /^(\[|-?\.?\d|true$|false$)/.test(v);
+}
+
+async function loadValue(what: string, value: string, baseDir = "."): Promise<InputValue> {
+  if (looksLikeJson(value)) {
+    try {
+      return JSON.parse(value) as InputValue;
+    } catch (e) {
+      throw new CliError(`${what}: \`${value}\` is not valid JSON (${(e as Error).message})`);
+    }
+  }
+  try {
+    return await readNpy(resolve(baseDir, value));
+  } catch (e) {
+    if (e instanceof NpyError) throw new CliError(`${what}: ${e.message.replace(resolve(baseDir, value), value)}`);
+    throw e;
+  }
+}
+
+async function loadValues(assignments: readonly Assignment[]): Promise<Record<string, InputValue>> {
+  const values: Record<string, InputValue> = {};
+  for (const a of assignments) {
+    if (Object.prototype.hasOwnProperty.call(values, a.name)) throw new UsageError(`\`${a.name}\` is given more than once`);
+    values[a.name] = await loadValue(`${a.flag} \`${a.name}\``, a.value);
+  }
+  return values;
+}
+
+/** `--param NAME` must name one of the script's params. */
+function checkParams(runtime: Runtime, assignments: readonly Assignment[]): void {
+  const params = runtime.inputs.filter((s) => s.kind === "param");
+  const problems: string[] = [];
+  for (const a of assignments) {
+    if (a.flag !== "param" || params.some((p) => p.name === a.name || p.input === a.name)) continue;
+    const list = params.length ? `; its params are ${params.map((p) => `\`${p.name}\``).join(", ")}` : "; it has no params";
+    const isInput = runtime.inputs.some((s) => s.name === a.name);
+    problems.push(`\`${a.name}\` is not a param of this script${isInput ? " (it is a model input: use --input)" : list}`);
+  }
+  if (problems.length) throw new RuntimeInputError(problems);
+}
+
+async function compileScript(
+  io: Io, script: string, model: string,
+): Promise<{ bytes: Uint8Array; sources: Map<string, string> } | null> {
+  let source: string;
+  try {
+    source = await readFile(script, "utf8");
+  } catch (e) {
+    throw new CliError(`cannot read script \`${script}\`: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+  }
+  // Loaded here so that running a compiled model needs none of the compiler.
+  const { compile, encodeModel } = await import("../../compiler/index.js");
+  const result = await compile({ source, filename: script, model });
+  await printDiagnostics(io, result.diagnostics, result.sources);
+  if (hasErrors(result.diagnostics) || !result.model) return null;
+  return { bytes: encodeModel(result.model), sources: result.sources };
+}
+
+/** The script of a compiled model, when it is still on disk unchanged (its hash matches the manifest). */
+function scriptSource(manifest: Manifest | null, file: string, modelDir: string): string | undefined {
+  if (!manifest || file !== manifest.script) return undefined;
+  for (const path of [file, join(modelDir, file)]) {
+    try {
+      const text = readFileSync(path, "utf8");
+      if (createHash("sha256").update(text).digest("hex") === manifest.sourceHash) return text;
+    } catch {
+      // not there; try the next place
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// --inputs FILE.jsonl
+
+async function runLines(
+  runtime: Runtime, path: string, shared: Readonly<Record<string, InputValue>>, progress: Progress,
+): Promise<RunResult> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new CliError(`cannot read \`${path}\`: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+  }
+  const lines = text.split("\n").map((l, i) => ({ n: i + 1, text: l.trim() })).filter((l) => l.text !== "");
+  if (lines.length === 0) throw new CliError(`\`${path}\` has no input lines`);
+  const results: { n: number; result: RunResult }[] = [];
+  for (const [k, line] of lines.entries()) {
+    const where = `${path}:${line.n}`;
+    let object: unknown;
+    try {
+      object = JSON.parse(line.text);
+    } catch (e) {
+      throw new CliError(`${where}: invalid JSON (${(e as Error).message})`);
+    }
+    if (typeof object !== "object" || object === null || Array.isArray(object)) {
+      throw new CliError(`${where}: expected a JSON object of inputs (\`{"input_ids": [[1, 2]]}\`)`);
+    }
+    const values: Record<string, InputValue> = { ...shared };
+    for (const [name, value] of Object.entries(object)) {
+      if (Object.prototype.hasOwnProperty.call(shared, name)) throw new CliError(`${where}: \`${name}\` is also given on the command line`);
+      values[name] = typeof value === "string" && /\.npy$/i.test(value)
+        ? await loadValue(`${where}: input \`${name}\``, value, dirname(path))
+        : (value as InputValue);
+    }
+    progress.update(`running line ${line.n} (${k + 1} of ${lines.length})`);
+    try {
+      results.push({ n: line.n, result: await runtime.run(values) });
+    } catch (e) {
+      if (e instanceof RuntimeInputError) throw new RuntimeInputError(e.problems.map((p) => `${where}: ${p}`));
+      if (e instanceof RuntimeDiagnosticError) {
+        throw new RuntimeDiagnosticError(e.diagnostics.map((d) => ({ ...d, notes: [...(d.notes ?? []), `while running line ${line.n} of \`${path}\``] })));
+      }
+      throw e;
+    }
+  }
+  const stack = (pick: (r: RunResult) => Map<string, Tensor>, kind: string): Map<string, Tensor> => {
+    const out = new Map<string, Tensor>();
+    for (const name of pick(results[0]!.result).keys()) {
+      out.set(name, stackTensors(`${kind} \`${name}\``, path, results.map((r) => ({ n: r.n, tensor: pick(r.result).get(name)! }))));
+    }
+    return out;
+  };
+  return { outputs: stack((r) => r.outputs, "output"), saves: stack((r) => r.saves, "save") };
+}
+
+/** Stack equally shaped tensors along a new first axis. */
+function stackTensors(what: string, path: string, items: readonly { n: number; tensor: Tensor }[]): Tensor {
+  const first = items[0]!;
+  for (const { n, tensor } of items) {
+    if (tensor.type !== first.tensor.type || tensor.dims.join() !== first.tensor.dims.join()) {
+      throw new CliError(
+        `${path}:${n}: ${what} is ${tensor.type}[${tensor.dims.join(", ")}] but ${first.tensor.type}[${first.tensor.dims.join(", ")}] ` +
+        `on line ${first.n}; results of different shapes cannot be stacked`,
+      );
+    }
+  }
+  const size = first.tensor.data.length;
+  const data = allocate(first.tensor.type, size * items.length);
+  items.forEach(({ tensor }, i) => (data as Float64Array).set(tensor.data as Float64Array, i * size));
+  return { type: first.tensor.type, dims: [items.length, ...first.tensor.dims], data } as Tensor;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/** `attn[3]` → `attn.3`, `first.mlp8` → `first.mlp8`; characters unsafe in file names become `_`. */
+export function saveFileStem(name: string): string {
+  return name.replace(/\[(-?\d+)\]/g, ".$1").replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "_");
+}
+
+async function writeResults(outDir: string, result: RunResult): Promise<TensorSummary[]> {
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (e) {
+    throw new CliError(`cannot create the output folder \`${outDir}\`: ${(e as Error).message}`);
+  }
+  const used = new Set<string>();
+  const unique = (stem: string): string => {
+    let name = stem;
+    for (let k = 2; used.has(name); k++) name = `${stem}_${k}`;
+    used.add(name);
+    return `${name}.npy`;
+  };
+  const rows: TensorSummary[] = [];
+  const write = async (kind: TensorSummary["kind"], name: string, stem: string, tensor: Tensor): Promise<void> => {
+    const file = join(outDir, unique(stem));
+    try {
+      await writeNpy(file, tensor);
+    } catch (e) {
+      if (e instanceof NpyError) throw new CliError(e.message);
+      throw e;
+    }
+    rows.push(summarize(kind, name, file, tensor));
+  };
+  for (const [name, tensor] of result.saves) await write("save", name, saveFileStem(name), tensor);
+  for (const [name, tensor] of result.outputs) await write("output", name, `output.${saveFileStem(name)}`, tensor);
+  return rows;
+}

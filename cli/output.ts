@@ -1,0 +1,119 @@
+// Everything the command line prints goes through here: diagnostics and errors to stderr, tables
+// and data to stdout, a progress line on stderr when it is a terminal. Exit statuses live here too.
+
+import type { Diagnostic } from "../compiler/diagnostics/diagnostic.js";
+
+export const EXIT = {
+  /** Success. */
+  ok: 0,
+  /** The script, the model or the inputs were rejected (diagnostics or an error message printed). */
+  rejected: 1,
+  /** The command line itself is wrong. */
+  usage: 2,
+} as const;
+
+export interface Io {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
+}
+
+export const processIo: Io = { stdout: process.stdout, stderr: process.stderr };
+
+type Sources = Map<string, string> | ((file: string) => string | undefined);
+type Render = (diags: Diagnostic[], sources: Sources) => string;
+
+/** Print diagnostics (errors, warnings, notes) to stderr in the compiler's rendered form. */
+export async function printDiagnostics(io: Io, diagnostics: Diagnostic[], sources: Sources): Promise<void> {
+  if (diagnostics.length === 0) return;
+  const render = await loadRenderer();
+  const text = render(diagnostics, sources);
+  io.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+let renderer: Render | undefined;
+
+async function loadRenderer(): Promise<Render> {
+  if (renderer) return renderer;
+  try {
+    // Loaded lazily: running a compiled model needs none of the compiler.
+    const mod = (await import("../compiler/diagnostics/index.js")) as { renderDiagnostics: Render };
+    renderer = mod.renderDiagnostics;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw e;
+    renderer = renderPlain;
+  }
+  return renderer;
+}
+
+/** The first line of the rendered form, for when the compiler's renderer is not built. */
+function renderPlain(diagnostics: Diagnostic[]): string {
+  return diagnostics
+    .map((d) => {
+      const where = d.span ? `${d.span.file}:${d.span.line}:${d.span.col}: ` : "";
+      const lines = [`${where}${d.severity}[${d.code}]: ${d.message}`];
+      for (const n of d.notes ?? []) lines.push(`  = note: ${n}`);
+      if (d.help) lines.push(`help: ${d.help}`);
+      return lines.join("\n");
+    })
+    .join("\n\n");
+}
+
+/** Print an error message (each line prefixed `error: `) and return the rejected exit status. */
+export function fail(io: Io, message: string): number {
+  for (const line of message.split("\n")) io.stderr.write(`error: ${line}\n`);
+  return EXIT.rejected;
+}
+
+/**
+ * A one-line progress indicator on stderr, shown only when stderr is a terminal and the work has
+ * taken longer than `delayMs`. onnxruntime blocks the event loop while it runs, so the line is
+ * refreshed between steps (each `update`) and by a timer while the loop is free.
+ */
+export class Progress {
+  private readonly start = Date.now();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private text = "";
+  private shown = false;
+
+  constructor(private readonly io: Io, private readonly delayMs = 1000) {
+    if (io.stderr.isTTY) {
+      this.timer = setInterval(() => this.draw(), 250);
+      this.timer.unref();
+    }
+  }
+
+  update(text: string): void {
+    this.text = text;
+    this.draw();
+  }
+
+  done(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.shown) this.io.stderr.write("\r\x1b[K");
+    this.shown = false;
+  }
+
+  private draw(): void {
+    if (!this.io.stderr.isTTY || !this.text) return;
+    const elapsed = Date.now() - this.start;
+    if (elapsed < this.delayMs) return;
+    this.io.stderr.write(`\r\x1b[K${this.text} (${(elapsed / 1000).toFixed(1)} s)`);
+    this.shown = true;
+  }
+}
+
+/** Align columns: `right[i]` right-aligns column i. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], right: readonly boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)].join("\n") + "\n";
+}
+
+/** A user-facing failure of a command (a missing file, bad JSON): printed as `error: ...`, exit 1. */
+export class CliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CliError";
+  }
+}
