@@ -6,3 +6,4 @@ export { describeSpec, fromNested, type InputSpec, type InputValue, type NestedA
 export { NpyError, decodeNpy, encodeNpy, readNpy, writeNpy } from "./npy.js";
 export { ELEM_NAMES, allocate, describeTensor, halfToNumber, sizeOf, numberToHalf, toNumbers, type ElemArrays, type ElemName, type Tensor, type TypedArray } from "./tensor.js";
 export { readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
+export { runScript, clearScriptCache, type RunScriptOptions, type RunScriptResult } from "./script.js";

@@ -1,0 +1,34 @@
+// The intv package: compile `.intv` scripts into instrumented ONNX models, and run them.
+//
+//   import { compile, Runtime } from "intv";
+//
+// The compiled model is a standard ONNX file; the runtime here only adds saves by name, input
+// checks and script-level error messages on top of onnxruntime-node.
+
+// Compiling
+export { compile, compileOrThrow, encodeModel, type CompileOptions, type CompileResult } from "./compiler/index.js";
+
+// Running
+export {
+  Runtime, runScript, clearScriptCache,
+  ModelLoadError, RuntimeInputError, RuntimeDiagnosticError,
+  type RuntimeOptions, type RunOptions, type RunResult, type RunScriptOptions, type RunScriptResult,
+  type ExecutionProvider, type InputSpec, type InputValue, type NestedArray, type Scalar,
+} from "./runtime/index.js";
+
+// Tensors and NumPy files
+export {
+  NpyError, decodeNpy, encodeNpy, readNpy, writeNpy,
+  fromNested, halfToNumber, numberToHalf, toNumbers,
+  type ElemArrays, type ElemName, type Tensor, type TypedArray,
+} from "./runtime/index.js";
+
+// The compiled model's self-description, and diagnostics
+export {
+  MANIFEST_KEY, MANIFEST_FORMAT, NODE_NAME_PREFIX, parseManifest,
+  type Manifest, type SaveEntry, type ParamEntry, type PassEntry, type TensorSpec, type Dim,
+} from "./compiler/manifest.js";
+export {
+  DiagnosticError, InternalError, hasErrors,
+  type Diagnostic, type Span, type Severity, type Label,
+} from "./compiler/diagnostics/diagnostic.js";
