@@ -5,4 +5,13 @@ export * from "./types.js";
 export { OnnxFormatError, OnnxEncodeError } from "./errors.js";
 export { decodeModel, decodeMessage, MAX_DEPTH } from "./decode.js";
 export { encodeModel, encodeModelChunks, encodeMessage, encodeMessageChunks } from "./encode.js";
+export { readModelFile, writeModelFile, type ReadModelResult, type WriteModelOptions } from "./file.js";
+export {
+  checkExternalData,
+  externalDataRef,
+  externalDataRefs,
+  forEachTensor,
+  loadExternalTensorData,
+  type ExternalDataRef,
+} from "./externalData.js";
 export { onnxRoot } from "./schema.js";
