@@ -29,6 +29,6 @@ export {
   type Manifest, type SaveEntry, type ParamEntry, type PassEntry, type TensorSpec, type Dim,
 } from "./compiler/manifest.js";
 export {
-  DiagnosticError, InternalError, hasErrors,
+  DiagnosticError, InternalError, hasErrors, renderDiagnostics,
   type Diagnostic, type Span, type Severity, type Label,
-} from "./compiler/diagnostics/diagnostic.js";
+} from "./compiler/diagnostics/index.js";

@@ -1,7 +1,7 @@
 // Everything the command line prints goes through here: diagnostics and errors to stderr, tables
 // and data to stdout, a progress line on stderr when it is a terminal. Exit statuses live here too.
 
-import type { Diagnostic } from "../compiler/diagnostics/diagnostic.js";
+import { renderDiagnostics, type Diagnostic } from "../compiler/diagnostics/index.js";
 
 export const EXIT = {
   /** Success. */
@@ -20,42 +20,12 @@ export interface Io {
 export const processIo: Io = { stdout: process.stdout, stderr: process.stderr };
 
 type Sources = Map<string, string> | ((file: string) => string | undefined);
-type Render = (diags: Diagnostic[], sources: Sources) => string;
 
 /** Print diagnostics (errors, warnings, notes) to stderr in the compiler's rendered form. */
-export async function printDiagnostics(io: Io, diagnostics: Diagnostic[], sources: Sources): Promise<void> {
+export function printDiagnostics(io: Io, diagnostics: Diagnostic[], sources: Sources): void {
   if (diagnostics.length === 0) return;
-  const render = await loadRenderer();
-  const text = render(diagnostics, sources);
+  const text = renderDiagnostics(diagnostics, sources);
   io.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
-}
-
-let renderer: Render | undefined;
-
-async function loadRenderer(): Promise<Render> {
-  if (renderer) return renderer;
-  try {
-    // Loaded lazily: running a compiled model needs none of the compiler.
-    const mod = (await import("../compiler/diagnostics/index.js")) as { renderDiagnostics: Render };
-    renderer = mod.renderDiagnostics;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw e;
-    renderer = renderPlain;
-  }
-  return renderer;
-}
-
-/** The first line of the rendered form, for when the compiler's renderer is not built. */
-function renderPlain(diagnostics: Diagnostic[]): string {
-  return diagnostics
-    .map((d) => {
-      const where = d.span ? `${d.span.file}:${d.span.line}:${d.span.col}: ` : "";
-      const lines = [`${where}${d.severity}[${d.code}]: ${d.message}`];
-      for (const n of d.notes ?? []) lines.push(`  = note: ${n}`);
-      if (d.help) lines.push(`help: ${d.help}`);
-      return lines.join("\n");
-    })
-    .join("\n\n");
 }
 
 /** Print an error message (each line prefixed `error: `) and return the rejected exit status. */

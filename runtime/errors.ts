@@ -6,7 +6,7 @@
 //   compiler inserted (`intv/FILE:LINE:COL/Op`) becomes E0601 at that script location; a failure
 //   in one of the model's own nodes becomes E0602 naming the node; anything else E0603.
 
-import { DiagnosticError, type Diagnostic, type Span } from "../compiler/diagnostics/diagnostic.js";
+import { DiagnosticError, type Diagnostic, type Span } from "../compiler/diagnostics/index.js";
 import { NODE_NAME_PREFIX } from "../compiler/manifest.js";
 
 export class ModelLoadError extends Error {

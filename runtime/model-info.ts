@@ -61,13 +61,13 @@ export function readModelInfoFromFile(path: string): ModelInfo {
 
 // ---------------------------------------------------------------------------------------------
 
-interface ByteSource {
+export interface ByteSource {
   readonly size: number;
   /** Up to `length` bytes at `pos` (fewer at the end). */
   read(pos: number, length: number): Uint8Array;
 }
 
-class MemorySource implements ByteSource {
+export class MemorySource implements ByteSource {
   constructor(private readonly bytes: Uint8Array) {}
   get size(): number {
     return this.bytes.length;
@@ -104,40 +104,59 @@ class FileSource implements ByteSource {
   }
 }
 
-/** Iterates the fields of one message between `start` and `end`. */
-class Fields {
+/** One field of a message; `fieldStart`..`fieldEnd` spans its key and payload. */
+export interface Field {
+  field: number;
+  wire: number;
+  /** The value of a varint field. */
+  value: bigint;
+  /** Where a length-delimited payload starts, and its length. */
+  start: number;
+  length: number;
+  fieldStart: number;
+  fieldEnd: number;
+}
+
+/** Iterates the fields of one message between `start` and `end` (within runtime/ only). */
+export class Fields {
   pos: number;
   constructor(private readonly src: ByteSource, start: number, private readonly end: number) {
     this.pos = start;
   }
 
   /** The next field, or null at the end. Length-delimited payloads are not read, only located. */
-  next(): { field: number; wire: number; value: bigint; start: number; length: number } | null {
+  next(): Field | null {
     if (this.pos >= this.end) return null;
+    const fieldStart = this.pos;
     const key = this.varint();
     const field = Number(key >> 3n);
     const wire = Number(key & 7n);
+    const done = (value: bigint, start: number, length: number): Field =>
+      ({ field, wire, value, start, length, fieldStart, fieldEnd: this.pos });
     switch (wire) {
-      case 0:
-        return { field, wire, value: this.varint(), start: 0, length: 0 };
+      case 0: {
+        const value = this.varint();
+        return done(value, 0, 0);
+      }
       case 1:
-        this.skip(8);
-        return { field, wire, value: 0n, start: 0, length: 0 };
-      case 5:
-        this.skip(4);
-        return { field, wire, value: 0n, start: 0, length: 0 };
+      case 5: {
+        const start = this.pos;
+        const length = wire === 1 ? 8 : 4;
+        this.skip(length);
+        return done(0n, start, length);
+      }
       case 2: {
         const length = Number(this.varint());
         const start = this.pos;
         this.skip(length);
-        return { field, wire, value: 0n, start, length };
+        return done(0n, start, length);
       }
       default:
         throw new ModelFormatError(`not an ONNX model (unexpected wire type ${wire} at byte ${this.pos})`);
     }
   }
 
-  private varint(): bigint {
+  varint(): bigint {
     const bytes = this.src.read(this.pos, 10);
     let result = 0n;
     for (let i = 0; i < bytes.length; i++) {

@@ -5,8 +5,11 @@
 // names in the script) and which graph inputs are params. A model without a manifest runs as a
 // plain model: every graph output is an output, every graph input an input.
 
+import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { InferenceSession, Tensor as OrtTensor } from "onnxruntime-node";
 import { MANIFEST_KEY, parseManifest, type Manifest } from "../compiler/manifest.js";
+import { detachInitializers } from "./defaults.js";
 import { ModelLoadError, RuntimeDiagnosticError, RuntimeInputError, diagnoseRunError } from "./errors.js";
 import { prepareInputs, type InputSpec, type InputValue } from "./inputs.js";
 import { ModelFormatError, readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
@@ -65,6 +68,10 @@ export class Runtime {
     /** The model's own outputs (graph outputs that are not saves). */
     readonly outputs: readonly ValueInfo[],
     private readonly sources: ReadonlyMap<string, string> | undefined,
+    /** Defaults of params, fed when the caller gives none (by graph input name). */
+    private readonly defaults: ReadonlyMap<string, Tensor>,
+    /** Inputs backed by an initializer that onnxruntime-node does not let a caller feed. */
+    private readonly fixed: ReadonlySet<string>,
   ) {}
 
   /**
@@ -96,11 +103,31 @@ export class Runtime {
       }
     }
 
+    // Params with a default are initializers onnxruntime-node will not let us feed: take them out.
+    const defaulted = new Set((manifest?.params ?? []).filter((p) => p.hasDefault && info.initializers.has(p.input)).map((p) => p.input));
+    let defaults = new Map<string, Tensor>();
+    let load: string | Uint8Array = model;
+    let loadOptions = options;
+    if (defaulted.size > 0) {
+      try {
+        const bytes = typeof model === "string" ? await readFile(model) : model;
+        const detached = detachInitializers(bytes, defaulted);
+        load = detached.model;
+        defaults = detached.values;
+      } catch (e) {
+        throw new ModelLoadError(`cannot read model ${what}: ${describeLoadError(e)}`);
+      }
+      if (typeof model === "string" && options.externalDataDir === undefined) {
+        loadOptions = { ...options, externalDataDir: dirname(model) };
+      }
+    }
+    const fixed = new Set([...info.initializers].filter((name) => !defaulted.has(name)));
+
     let session: InferenceSession;
     try {
-      session = typeof model === "string"
-        ? await InferenceSession.create(model, sessionOptions(options))
-        : await InferenceSession.create(model, sessionOptions(options));
+      session = typeof load === "string"
+        ? await InferenceSession.create(load, sessionOptions(loadOptions))
+        : await InferenceSession.create(load, sessionOptions(loadOptions));
     } catch (e) {
       throw new ModelLoadError(`cannot load model ${what} in onnxruntime: ${(e as Error).message?.trim() ?? String(e)}`);
     }
@@ -113,6 +140,8 @@ export class Runtime {
       inputSpecs(info, manifest),
       info.outputs.filter((o) => modelOutputs.has(o.name) || !saveOutputs.has(o.name)),
       options.sources,
+      defaults,
+      fixed,
     );
   }
 
@@ -129,7 +158,13 @@ export class Runtime {
   async run(inputs: Readonly<Record<string, InputValue>>, options: RunOptions = {}): Promise<RunResult> {
     checkOptions("run option", options, RUN_OPTION_KEYS);
     const { feeds, problems } = prepareInputs(this.inputs, inputs);
+    for (const spec of this.inputs) {
+      if (feeds.has(spec.input) && this.fixed.has(spec.input)) {
+        problems.push(`${spec.kind} \`${spec.name}\` has a value stored in the model (an initializer), which onnxruntime-node does not let a caller override`);
+      }
+    }
     if (problems.length > 0) throw new RuntimeInputError(problems);
+    for (const [input, value] of this.defaults) if (!feeds.has(input)) feeds.set(input, value);
     const ortFeeds: Record<string, OrtTensor> = {};
     for (const [name, t] of feeds) ortFeeds[name] = new OrtTensor(t.type, t.data, t.dims);
 

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { DiagnosticError, hasErrors } from "../../compiler/diagnostics/diagnostic.js";
+import { DiagnosticError, hasErrors } from "../../compiler/diagnostics/index.js";
 import type { Manifest } from "../../compiler/manifest.js";
 import {
   ModelLoadError, NpyError, RuntimeDiagnosticError, RuntimeInputError, Runtime,
@@ -105,7 +105,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
   } catch (e) {
     progress.done();
     if (e instanceof DiagnosticError) {
-      await printDiagnostics(io, e.diagnostics, sources);
+      printDiagnostics(io, e.diagnostics, sources);
       return EXIT.rejected;
     }
     if (e instanceof CliError || e instanceof NpyError || e instanceof ModelLoadError || e instanceof RuntimeInputError) {
@@ -180,7 +180,7 @@ async function compileScript(
   // Loaded here so that running a compiled model needs none of the compiler.
   const { compile, encodeModel } = await import("../../compiler/index.js");
   const result = await compile({ source, filename: script, model });
-  await printDiagnostics(io, result.diagnostics, result.sources);
+  printDiagnostics(io, result.diagnostics, result.sources);
   if (hasErrors(result.diagnostics) || !result.model) return null;
   return { bytes: encodeModel(result.model), sources: result.sources };
 }
