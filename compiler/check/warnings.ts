@@ -1,0 +1,81 @@
+// Warnings about a script that compiles but may not mean what it says:
+//   W0001 a read whose value changes because of a patch written later in the script;
+//   W0002 a patch that reaches no model output and no save;
+//   W0003 a param that nothing uses.
+
+import type { Diagnostic } from "../diagnostics/index.js";
+import { toposort, type Graph, type Node, type Value } from "../ir/index.js";
+import type { PatchRecord } from "../splice/index.js";
+import type { ParamRecord, ReadRecord } from "../resolve/index.js";
+import { liveNodes } from "./dead.js";
+
+export function laterPatchWarnings(graph: Graph, patches: PatchRecord[], reads: ReadRecord[]): Diagnostic[] {
+  if (patches.length === 0 || reads.length === 0) return [];
+  // The latest patch upstream of each value, propagated once in execution order: linear.
+  const slotPatch = new Map<Node, Map<number, PatchRecord>>();
+  for (const p of patches) {
+    for (const u of p.rewired) {
+      const m = slotPatch.get(u.node) ?? new Map<number, PatchRecord>();
+      const prev = m.get(u.index);
+      if (!prev || prev.seq < p.seq) m.set(u.index, p);
+      slotPatch.set(u.node, m);
+    }
+  }
+  const latest = new Map<Value, PatchRecord>();
+  const later = (a: PatchRecord | undefined, b: PatchRecord | undefined) => (!a ? b : !b ? a : a.seq >= b.seq ? a : b);
+  for (const node of toposort(graph).order) {
+    let best: PatchRecord | undefined;
+    node.inputs.forEach((v, i) => {
+      if (v) best = later(best, latest.get(v.resolve()));
+      best = later(best, slotPatch.get(node)?.get(i));
+    });
+    for (const v of node.implicitInputs()) best = later(best, latest.get(v.resolve()));
+    const implicit = slotPatch.get(node)?.get(-1);
+    best = later(best, implicit);
+    if (best) for (const o of node.outputs) if (o) latest.set(o, best);
+  }
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const r of reads) {
+    const p = latest.get(r.value.resolve());
+    if (!p || p.seq <= r.seq) continue;
+    const key = `${r.span.offset}|${p.span.offset}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({
+      code: "W0001",
+      severity: "warning",
+      message: `\`${r.display}\` is read here, but its value depends on a patch written later`,
+      span: r.span,
+      labels: [{ span: p.span, message: `this patch of \`${p.display}\` changes it` }],
+      notes: ["the read sees the patched value: the whole script is one forward pass, in the model's order"],
+      help: "to read the unpatched value, save it in a separate pass before the patching pass",
+    });
+  }
+  return out;
+}
+
+export function unreachedPatchWarnings(graph: Graph, patches: PatchRecord[]): Diagnostic[] {
+  const live = liveNodes(graph);
+  const out: Diagnostic[] = [];
+  const seen = new Set<number>();
+  for (const p of patches) {
+    if (p.outputs.length > 0 || p.rewired.some((u) => live.has(u.node))) continue;
+    if (seen.has(p.span.offset)) continue;
+    seen.add(p.span.offset);
+    out.push({
+      code: "W0002",
+      severity: "warning",
+      message: `the patch of \`${p.display}\` reaches no model output and no save`,
+      span: p.span,
+      help: p.pass.copy ? `nothing in pass \`${p.pass.name}\` after it is saved: save a value it changes, or read it from a later pass` : "nothing downstream of it is computed for an output",
+    });
+  }
+  return out;
+}
+
+export function unusedParamWarnings(params: ParamRecord[]): Diagnostic[] {
+  return params
+    .filter((p) => p.input.uses.length === 0)
+    .map((p) => ({ code: "W0003", severity: "warning" as const, message: `the param \`${p.name}\` is never used`, span: p.span, help: "remove it, or use it in a patch or save" }));
+}

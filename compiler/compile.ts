@@ -1,0 +1,120 @@
+// The compiler driver: parse → load model → resolve and lower → check → emit.
+// Results are data — `{ model, manifest, diagnostics }` — and `compileOrThrow` wraps it.
+
+import { parse } from "../grammar/index.js";
+import { DiagnosticError, hasErrors, type Diagnostic } from "./diagnostics/index.js";
+import { importModel, inferTypes, type IrModel } from "./ir/index.js";
+import { buildModuleTree, type ModuleTree } from "./modules/index.js";
+import { readModelFile, decodeModel, type ModelProto } from "./onnx/index.js";
+import { Interpreter, DEFAULT_LIMITS, type Limits } from "./resolve/index.js";
+import { checkCycles, laterPatchWarnings, removeDead, unreachedPatchWarnings, unusedParamWarnings } from "./check/index.js";
+import { buildManifest, emitModel, restoreOutputNames } from "./emit.js";
+import { readScriptFiles } from "./files.js";
+import type { Manifest } from "./manifest.js";
+
+export interface CompileOptions {
+  /** The script's text. */
+  source: string;
+  /** The script's path: diagnostics name it, and `load`/`import` paths are relative to it. */
+  filename: string;
+  /** The model: a path to an .onnx file, its bytes, or a decoded ModelProto. */
+  model: string | Uint8Array | ModelProto;
+  /** Folders besides the script's own that `load` and `import` may read. */
+  allowPaths?: string[];
+  limits?: Partial<Limits>;
+}
+
+export interface CompileResult {
+  model: ModelProto | null;
+  manifest: Manifest | null;
+  diagnostics: Diagnostic[];
+  /** Source texts by file name, for rendering diagnostics. */
+  sources: Map<string, string>;
+}
+
+const OPTION_NAMES = new Set(["source", "filename", "model", "allowPaths", "limits"]);
+const LIMIT_NAMES = new Set(Object.keys(DEFAULT_LIMITS));
+export const MIN_OPSET = 13;
+
+function checkOptions(options: CompileOptions): void {
+  if (options === null || typeof options !== "object") throw new TypeError("compile: options must be an object");
+  for (const key of Object.keys(options)) if (!OPTION_NAMES.has(key)) throw new TypeError(`compile: unknown option \`${key}\``);
+  for (const key of Object.keys(options.limits ?? {})) if (!LIMIT_NAMES.has(key)) throw new TypeError(`compile: unknown limit \`${key}\``);
+  if (typeof options.source !== "string") throw new TypeError("compile: `source` must be a string");
+  if (typeof options.filename !== "string") throw new TypeError("compile: `filename` must be a string");
+}
+
+/** A model ready for the compiler: IR with types, and its module tree. */
+export interface LoadedModel {
+  ir: IrModel;
+  tree: ModuleTree;
+}
+
+export async function loadModel(model: CompileOptions["model"]): Promise<ModelProto> {
+  if (typeof model === "string") return (await readModelFile(model)).model;
+  if (model instanceof Uint8Array) return decodeModel(model);
+  return model;
+}
+
+export function prepareModel(proto: ModelProto): LoadedModel {
+  const ir = importModel(proto);
+  inferTypes(ir.graph);
+  return { ir, tree: buildModuleTree(ir) };
+}
+
+export async function compile(options: CompileOptions): Promise<CompileResult> {
+  checkOptions(options);
+  const { source, filename } = options;
+  const sources = new Map([[filename, source]]);
+  const done = (diagnostics: Diagnostic[], model: ModelProto | null = null, manifest: Manifest | null = null): CompileResult => ({ model, manifest, diagnostics, sources });
+
+  // parse
+  const parsed = parse(source, filename);
+  const diagnostics = [...parsed.diagnostics];
+  if (hasErrors(diagnostics)) return done(diagnostics);
+
+  // load the model and the files the script names
+  let proto: ModelProto;
+  let loaded: LoadedModel;
+  try {
+    proto = await loadModel(options.model);
+    loaded = prepareModel(proto);
+  } catch (e) {
+    return done([...diagnostics, { code: "E0701", severity: "error", message: `cannot read the model: ${(e as Error).message}` }]);
+  }
+  if (loaded.ir.opset < MIN_OPSET) {
+    return done([...diagnostics, { code: "E0702", severity: "error", message: `the model uses ONNX opset ${loaded.ir.opset}; intv needs opset ${MIN_OPSET} or later`, help: "re-export the model with `opset_version=14` or later" }]);
+  }
+  const files = await readScriptFiles(parsed.script, filename, options.allowPaths ?? [], diagnostics);
+
+  // resolve and lower
+  const { ir, tree } = loaded;
+  const modelInputs = ir.graph.inputs.filter((v) => !v.initializer);
+  const modelOutputs = [...ir.graph.outputs];
+  const interp = new Interpreter({ script: parsed.script, model: ir, tree, files, limits: { ...DEFAULT_LIMITS, ...options.limits } });
+  interp.run();
+  diagnostics.push(...interp.diagnostics);
+  if (hasErrors(diagnostics)) return done(diagnostics);
+  restoreOutputNames(ir.graph, modelOutputs, interp.b);
+
+  // check
+  const copies = new Map<import("./ir/index.js").Node, import("./ir/index.js").Node>();
+  for (const p of interp.passes) if (p.copy) for (const [orig, c] of p.copy.nodes) copies.set(c, orig);
+  const cycles = checkCycles(ir.graph, interp.patches, interp.reads, tree, copies);
+  if (cycles.length > 0) return done([...diagnostics, ...cycles]);
+  diagnostics.push(...laterPatchWarnings(ir.graph, interp.patches, interp.reads));
+  diagnostics.push(...unreachedPatchWarnings(ir.graph, interp.patches));
+  removeDead(ir.graph, interp.originalNodes);
+  diagnostics.push(...unusedParamWarnings(interp.params));
+
+  // emit
+  const manifest = buildManifest(interp, ir, filename, source, modelInputs, modelOutputs);
+  return done(diagnostics, emitModel(ir, manifest), manifest);
+}
+
+/** `compile`, throwing a DiagnosticError (carrying every diagnostic) when there are errors. */
+export async function compileOrThrow(options: CompileOptions): Promise<CompileResult & { model: ModelProto; manifest: Manifest }> {
+  const result = await compile(options);
+  if (hasErrors(result.diagnostics) || !result.model || !result.manifest) throw new DiagnosticError(result.diagnostics);
+  return result as CompileResult & { model: ModelProto; manifest: Manifest };
+}

@@ -1,0 +1,145 @@
+// Import: ModelProto → IR. Everything the IR does not model (doc strings, metadata, attributes,
+// training info, functions) stays on the proto objects and passes through export untouched.
+
+import type { GraphProto, ModelProto, NodeProto, TypeProto, ValueInfoProto } from "../onnx/index.js";
+import { OnnxFormatError } from "../onnx/index.js";
+import { Graph, Value, type Node } from "./graph.js";
+import type { Dim, ValueType } from "./types.js";
+
+export interface IrModel {
+  /** The imported model; its `graph` field is stale once imported — `graph` below is the truth. */
+  proto: ModelProto;
+  graph: Graph;
+  /** Version of the default ONNX domain (`ai.onnx`). */
+  opset: number;
+  /** Every tensor name in every scope, for fresh-name generation. */
+  names: Set<string>;
+}
+
+export function importModel(proto: ModelProto): IrModel {
+  if (!proto.graph) throw new OnnxFormatError("the model has no graph");
+  const names = new Set<string>();
+  const graph = importGraph(proto.graph, null, null, names);
+  const opsetEntry = (proto.opset_import ?? []).find((o) => (o.domain ?? "") === "" || o.domain === "ai.onnx");
+  const opset = opsetEntry?.version !== undefined ? Number(opsetEntry.version) : 1;
+  return { proto, graph, opset, names };
+}
+
+export function typeFromProto(t: TypeProto | undefined): ValueType | null {
+  const tensor = t?.tensor_type;
+  if (!tensor) return null;
+  const shape: Dim[] | null = tensor.shape
+    ? (tensor.shape.dim ?? []).map((d) =>
+        d.dim_value !== undefined ? Number(d.dim_value) : d.dim_param !== undefined && d.dim_param !== "" ? d.dim_param : null,
+      )
+    : null;
+  return { elemType: tensor.elem_type ?? 0, shape };
+}
+
+/** Where the node list is imported: every node of `gp`, subgraphs recursively. */
+function importGraph(gp: GraphProto, parent: Graph | null, owner: Node | null, names: Set<string>): Graph {
+  const g = new Graph(parent);
+  g.owner = owner;
+  const define = (name: string, kind: Value["kind"], info: ValueInfoProto | null): Value => {
+    const v = g.addValue(name, kind, info ? typeFromProto(info.type) : null);
+    v.info = info;
+    names.add(name);
+    return v;
+  };
+
+  const initByName = new Map((gp.initializer ?? []).map((t) => [t.name ?? "", t]));
+  for (const info of gp.input ?? []) {
+    const v = define(info.name ?? "", "input", info);
+    const init = initByName.get(v.name);
+    if (init) v.initializer = init; // an input with a default value
+    g.inputs.push(v);
+  }
+  for (const t of gp.initializer ?? []) {
+    const name = t.name ?? "";
+    let v = g.values.get(name);
+    if (!v) {
+      v = define(name, "initializer", null);
+      v.type = { elemType: t.data_type ?? 0, shape: (t.dims ?? []).map(Number) };
+      v.initializer = t;
+    } else if (!v.type) {
+      v.type = { elemType: t.data_type ?? 0, shape: (t.dims ?? []).map(Number) };
+    }
+    g.initializers.push(v);
+  }
+  for (const t of gp.sparse_initializer ?? []) {
+    const name = t.values?.name ?? "";
+    const v = define(name, "initializer", null);
+    v.type = { elemType: t.values?.data_type ?? 0, shape: (t.dims ?? []).map(Number) };
+    g.initializers.push(v);
+  }
+
+  // Pass 1: every node and its outputs, so inputs can be resolved whatever the node order.
+  const created: [Node, NodeProto][] = [];
+  (gp.node ?? []).forEach((np, i) => {
+    const rest: NodeProto = { ...np };
+    delete rest.input;
+    delete rest.output;
+    const node = g.addNode(rest, [], []);
+    node.order = i;
+    for (const name of np.output ?? []) {
+      if (name === "") {
+        node.outputs.push(null);
+        continue;
+      }
+      if (g.values.has(name)) throw new OnnxFormatError(`tensor \`${name}\` is defined twice in graph \`${gp.name ?? ""}\``);
+      const v = define(name, "node", null);
+      v.producer = node;
+      v.producerIndex = node.outputs.length;
+      node.outputs.push(v);
+    }
+    created.push([node, np]);
+  });
+  g.bumpOrder(created.length);
+
+  // Pass 2: inputs (possibly from enclosing scopes) and subgraphs.
+  for (const [node, np] of created) {
+    for (const name of np.input ?? []) {
+      if (name === "") {
+        node.inputs.push(null);
+        continue;
+      }
+      const v = resolveName(g, name);
+      if (!v) throw new OnnxFormatError(`node \`${np.name || np.op_type}\` reads \`${name}\`, which nothing in the model defines`);
+      node.inputs.push(v);
+      v.uses.push({ node, index: node.inputs.length - 1 });
+    }
+    for (const attr of np.attribute ?? []) {
+      if (attr.g) node.subgraphs.set(attr.name ?? "", importGraph(attr.g, g, node, names));
+      (attr.graphs ?? []).forEach((sub, i) => node.subgraphs.set(`${attr.name}#${i}`, importGraph(sub, g, node, names)));
+    }
+  }
+
+  for (const info of gp.value_info ?? []) {
+    const v = g.values.get(info.name ?? "");
+    if (!v) continue; // value_info for a name that is not here: kept on export (see toProto)
+    v.info ??= info;
+    v.type ??= typeFromProto(info.type);
+  }
+  for (const info of gp.output ?? []) {
+    const v = resolveName(g, info.name ?? "");
+    if (!v) throw new OnnxFormatError(`graph output \`${info.name}\` is not produced by anything`);
+    if (!v.type) v.type = typeFromProto(info.type);
+    g.outputs.push(v);
+    g.outputInfos.push(info);
+  }
+  return g;
+}
+
+/** Resolve a name in `g`, creating outer-scope proxies (with implicit uses) as needed. */
+function resolveName(g: Graph, name: string): Value | undefined {
+  const local = g.values.get(name) ?? g.outerValues.get(name);
+  if (local) return local;
+  if (!g.parent || !g.owner) return undefined;
+  const outer = resolveName(g.parent, name);
+  if (!outer) return undefined;
+  const proxy = new Value(name, "outer", outer.type, g);
+  proxy.outer = outer;
+  g.outerValues.set(name, proxy);
+  outer.uses.push({ node: g.owner, index: -1, inner: proxy });
+  return proxy;
+}

@@ -1,0 +1,93 @@
+// Topological order of a graph's nodes, stable: among the nodes that are ready, the one that came
+// first in the imported model (or was created first) goes first. An unmodified model keeps its
+// node order exactly, which keeps export byte-identical.
+
+import type { Graph, Node } from "./graph.js";
+
+export interface TopoResult {
+  order: Node[];
+  /** Nodes left over because they sit on or behind a cycle (empty for a valid graph). */
+  cyclic: Node[];
+}
+
+export function toposort(graph: Graph): TopoResult {
+  const pending = new Map<Node, number>();
+  const ready = new MinHeap<Node>((a, b) => a.order - b.order);
+  for (const node of graph.nodes) {
+    let count = 0;
+    for (const v of predecessorValues(node)) if (v.producer && v.producer.graph === graph) count++;
+    pending.set(node, count);
+    if (count === 0) ready.push(node);
+  }
+  const order: Node[] = [];
+  while (ready.size > 0) {
+    const node = ready.pop()!;
+    order.push(node);
+    for (const out of node.outputs) {
+      if (!out) continue;
+      for (const use of out.uses) {
+        if (use.node.graph !== graph) continue;
+        const left = pending.get(use.node)! - 1;
+        pending.set(use.node, left);
+        if (left === 0) ready.push(use.node);
+      }
+    }
+  }
+  const cyclic = order.length === graph.nodes.size ? [] : [...graph.nodes].filter((n) => pending.get(n)! > 0);
+  return { order, cyclic };
+}
+
+/** Values a node waits for: its explicit inputs and what its subgraphs read from this scope. */
+export function* predecessorValues(node: Node) {
+  for (const v of node.inputs) if (v) yield v;
+  for (const v of node.implicitInputs()) yield v;
+}
+
+/** Execution rank of every value of the main graph: inputs and initializers 0, node outputs 1 + position. */
+export function valueRanks(graph: Graph, order: Node[]): Map<string, number> {
+  const ranks = new Map<string, number>();
+  for (const v of graph.values.values()) if (!v.producer) ranks.set(v.name, 0);
+  order.forEach((node, i) => {
+    for (const v of node.outputs) if (v) ranks.set(v.name, i + 1);
+  });
+  return ranks;
+}
+
+class MinHeap<T> {
+  private items: T[] = [];
+  constructor(private readonly less: (a: T, b: T) => number) {}
+  get size(): number {
+    return this.items.length;
+  }
+  push(item: T): void {
+    const a = this.items;
+    a.push(item);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.less(a[i]!, a[p]!) >= 0) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+  pop(): T | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.less(a[l]!, a[m]!) < 0) m = l;
+        if (r < a.length && this.less(a[r]!, a[m]!) < 0) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}

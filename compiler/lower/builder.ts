@@ -1,0 +1,184 @@
+// Creating ONNX nodes for the script: every inserted node is named after the script location it
+// comes from (`intv/steer.intv:7:1/Add_3`) and carries the source line as its doc string, so a
+// viewer like Netron and the runtime's error mapping can point back at the script.
+
+import type { AttributeProto, TensorProto } from "../onnx/index.js";
+import type { Span } from "../diagnostics/index.js";
+import { NODE_NAME_PREFIX } from "../manifest.js";
+import { inferNodeTypes, type Graph, type IrModel, type Value, type ValueType } from "../ir/index.js";
+
+export const FLOAT = 1;
+export const UINT8 = 2;
+export const INT8 = 3;
+export const INT32 = 6;
+export const INT64 = 7;
+export const BOOL = 9;
+export const FLOAT16 = 10;
+export const DOUBLE = 11;
+export const BFLOAT16 = 16;
+
+export type AttrValue = number | bigint | string | number[] | bigint[] | TensorProto | { float: number };
+
+export class Builder {
+  private counter = 0;
+  /** The script location new nodes are attributed to. */
+  span: Span | null = null;
+  sourceLine = "";
+  /** Initializers added by the compiler, by content key, so `load` of one file is one tensor. */
+  private readonly constantCache = new Map<string, Value>();
+
+  constructor(
+    readonly model: IrModel,
+    readonly graph: Graph,
+  ) {}
+
+  get opset(): number {
+    return this.model.opset;
+  }
+
+  freshName(base: string): string {
+    let name = base;
+    for (let i = 1; this.model.names.has(name); i++) name = `${base}_${i}`;
+    this.model.names.add(name);
+    return name;
+  }
+
+  private location(): string {
+    const s = this.span;
+    return s ? `${s.file}:${s.line}:${s.col}` : "script";
+  }
+
+  /** Add a node; returns its outputs (typed by inference where possible). */
+  op(opType: string, inputs: (Value | null)[], attrs: Record<string, AttrValue> = {}, outputs = 1): Value[] {
+    const n = this.counter++;
+    const prefix = `${NODE_NAME_PREFIX}${this.location()}`;
+    const outNames = Array.from({ length: outputs }, (_, i) => this.freshName(`${prefix}/${opType}_${n}${outputs > 1 ? `_${i}` : ""}`));
+    const attribute = Object.entries(attrs).map(([name, v]) => attributeProto(name, v));
+    const proto = { name: `${prefix}/${opType}_${n}`, op_type: opType, doc_string: this.docString() } as Parameters<Graph["addNode"]>[0];
+    if (attribute.length > 0) proto.attribute = attribute;
+    const node = this.graph.addNode(proto, inputs, outNames);
+    inferNodeTypes(node);
+    return node.outputs as Value[];
+  }
+
+  op1(opType: string, inputs: (Value | null)[], attrs: Record<string, AttrValue> = {}): Value {
+    return this.op(opType, inputs, attrs, 1)[0]!;
+  }
+
+  private docString(): string {
+    const s = this.span;
+    if (!s) return "inserted by intv";
+    return `inserted by intv for ${s.file}:${s.line}:${s.col}: ${this.sourceLine.trim()}`;
+  }
+
+  /** An initializer holding `tensor` (added once per distinct key). */
+  initializer(tensor: TensorProto, key?: string): Value {
+    const cached = key !== undefined ? this.constantCache.get(key) : undefined;
+    if (cached) return cached;
+    const name = this.freshName(`intv.const.${this.location()}`);
+    const t: TensorProto = { ...tensor, name };
+    const v = this.graph.addValue(name, "initializer", { elemType: t.data_type ?? 0, shape: (t.dims ?? []).map(Number) });
+    v.initializer = t;
+    this.graph.initializers.push(v);
+    if (key !== undefined) this.constantCache.set(key, v);
+    return v;
+  }
+
+  /** A constant tensor of `elemType` (float-ish or integer) holding `values` with `dims`. */
+  constant(elemType: number, values: number[] | bigint[], dims: number[]): Value {
+    const key = `${elemType}|${dims.join(",")}|${values.join(",")}`;
+    return this.initializer(makeTensor(elemType, values, dims), key);
+  }
+
+  scalar(elemType: number, value: number): Value {
+    return this.constant(elemType, [value], []);
+  }
+
+  ints(values: number[]): Value {
+    return this.constant(INT64, values.map((v) => BigInt(v)), [values.length]);
+  }
+
+  int(value: number): Value {
+    return this.constant(INT64, [BigInt(value)], []);
+  }
+}
+
+export function typeOfValue(v: Value): ValueType | null {
+  return v.resolve().type;
+}
+
+function attributeProto(name: string, v: AttrValue): AttributeProto {
+  if (typeof v === "number") return { name, type: 2, i: BigInt(v) };
+  if (typeof v === "bigint") return { name, type: 2, i: v };
+  if (typeof v === "string") return { name, type: 3, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) return { name, type: 7, ints: (v as (number | bigint)[]).map((x) => BigInt(x)) };
+  if ("float" in v) return { name, type: 1, f: v.float };
+  return { name, type: 4, t: v };
+}
+
+/** Encode numbers as a TensorProto of `elemType` (raw little-endian bytes). */
+export function makeTensor(elemType: number, values: number[] | bigint[], dims: number[]): TensorProto {
+  const n = values.length;
+  let raw: Uint8Array;
+  switch (elemType) {
+    case FLOAT:
+      raw = new Uint8Array(Float32Array.from(values as number[], Number).buffer);
+      break;
+    case DOUBLE:
+      raw = new Uint8Array(Float64Array.from(values as number[], Number).buffer);
+      break;
+    case FLOAT16:
+      raw = new Uint8Array(Uint16Array.from(values as number[], (x) => toHalf(Number(x))).buffer);
+      break;
+    case BFLOAT16:
+      raw = new Uint8Array(Uint16Array.from(values as number[], (x) => toBfloat16(Number(x))).buffer);
+      break;
+    case INT64:
+      raw = new Uint8Array(BigInt64Array.from(values as bigint[], (x) => BigInt(x)).buffer);
+      break;
+    case INT32:
+      raw = new Uint8Array(Int32Array.from(values as number[], Number).buffer);
+      break;
+    case INT8:
+      raw = new Uint8Array(Int8Array.from(values as number[], Number).buffer);
+      break;
+    case UINT8:
+    case BOOL:
+      raw = Uint8Array.from(values as number[], (x) => (elemType === BOOL ? (Number(x) ? 1 : 0) : Number(x)));
+      break;
+    default:
+      throw new Error(`cannot make a constant of element type ${elemType}`);
+  }
+  void n;
+  return { dims: dims.map((d) => BigInt(d)), data_type: elemType, raw_data: raw };
+}
+
+export function toHalf(x: number): number {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer)[0]!;
+  const sign = (u >>> 16) & 0x8000;
+  let exp = ((u >>> 23) & 0xff) - 127 + 15;
+  let mant = u & 0x7fffff;
+  if (((u >>> 23) & 0xff) === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  if (exp >= 0x1f) return sign | 0x7c00;
+  if (exp <= 0) {
+    if (exp < -10) return sign;
+    mant = (mant | 0x800000) >>> (1 - exp);
+    if (mant & 0x1000) mant += 0x2000;
+    return sign | (mant >>> 13);
+  }
+  if (mant & 0x1000) {
+    mant += 0x2000;
+    if (mant & 0x800000) {
+      mant = 0;
+      exp += 1;
+      if (exp >= 0x1f) return sign | 0x7c00;
+    }
+  }
+  return sign | (exp << 10) | (mant >>> 13);
+}
+
+function toBfloat16(x: number): number {
+  const u = new Uint32Array(new Float32Array([x]).buffer)[0]!;
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+}

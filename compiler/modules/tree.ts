@@ -1,0 +1,196 @@
+// The module tree recovered from an exported model: like nnsight's Envoy without the magic — a
+// dotted path, children by name and by position, explicit methods, no Proxy tricks.
+
+import type { Graph, IrModel, Node, Value } from "../ir/index.js";
+import { toposort } from "../ir/index.js";
+import { nodeScope, type ScopeSource } from "./scopes.js";
+
+export class Module {
+  readonly children = new Map<string, Module>();
+  /** Nodes whose deepest scope is this module (not its descendants). */
+  readonly ownNodes: Node[] = [];
+  /** Parameters by their name in this module (`weight`, `bias`), from initializer names. */
+  readonly namedParams = new Map<string, Value>();
+  /** `relu_1` style later calls of this module (TorchScript names them as siblings). */
+  readonly calls: Module[] = [];
+  /** The module this one is a later call of, if any. */
+  callOf: Module | null = null;
+  source: ScopeSource = "none";
+  private cachedNodes: Node[] | null = null;
+
+  constructor(
+    /** Dotted PyTorch path, "" for the root. */
+    readonly path: string,
+    readonly name: string,
+    readonly parent: Module | null,
+    readonly tree: ModuleTree,
+  ) {}
+
+  /** The path as a user writes it: `transformer.h[2].mlp`, `model` for the root. */
+  get displayPath(): string {
+    return displayPath(this.path);
+  }
+
+  /** Children in definition order (first execution), later-call aliases excluded. */
+  childList(): Module[] {
+    return [...this.children.values()].filter((c) => c.callOf === null);
+  }
+
+  child(name: string): Module | undefined {
+    return this.children.get(name);
+  }
+
+  /** `[i]`: the child named `i` if there is one (ModuleList), else the i-th child (Sequential). */
+  childAt(index: number): Module | undefined {
+    const list = this.childList();
+    const i = index < 0 ? index + list.length : index;
+    return this.children.get(String(i)) ?? list[i];
+  }
+
+  /** Every node in this module and its descendants, in execution order. */
+  nodes(): Node[] {
+    if (this.cachedNodes) return this.cachedNodes;
+    const out: Node[] = [...this.ownNodes];
+    for (const c of this.children.values()) out.push(...c.nodes());
+    out.sort((a, b) => this.tree.rankOf(a) - this.tree.rankOf(b));
+    this.cachedNodes = out;
+    return out;
+  }
+
+  hasNodes(): boolean {
+    return this.nodes().length > 0;
+  }
+
+  /** Execution rank: position of its first node in execution order (-1 when it has none). */
+  rank(): number {
+    const n = this.nodes();
+    return n.length === 0 ? -1 : this.tree.rankOf(n[0]!);
+  }
+
+  get(path: string): Module | undefined {
+    return this.tree.get(this.path === "" ? path : `${this.path}.${path}`);
+  }
+}
+
+export class ModuleTree {
+  readonly root: Module;
+  private readonly byPath = new Map<string, Module>();
+  private readonly ranks = new Map<Node, number>();
+  /** Module of each node (deepest scope). */
+  readonly moduleOf = new Map<Node, Module>();
+
+  constructor(readonly model: IrModel) {
+    this.root = new Module("", "model", null, this);
+    this.byPath.set("", this.root);
+  }
+
+  rankOf(node: Node): number {
+    return this.ranks.get(node) ?? Number.MAX_SAFE_INTEGER;
+  }
+
+  setOrder(order: Node[]): void {
+    order.forEach((n, i) => this.ranks.set(n, i));
+  }
+
+  get(path: string): Module | undefined {
+    return this.byPath.get(path);
+  }
+
+  all(): Module[] {
+    return [...this.byPath.values()];
+  }
+
+  /** The module at `path`, created with its ancestors when missing. */
+  ensure(path: string): Module {
+    const found = this.byPath.get(path);
+    if (found) return found;
+    const dot = path.lastIndexOf(".");
+    const parent = dot < 0 ? this.root : this.ensure(path.slice(0, dot));
+    const name = dot < 0 ? path : path.slice(dot + 1);
+    const m = new Module(path, name, parent, this);
+    parent.children.set(name, m);
+    this.byPath.set(path, m);
+    return m;
+  }
+}
+
+export function displayPath(path: string): string {
+  if (path === "") return "model";
+  return path
+    .split(".")
+    .map((seg, i) => (/^\d+$/.test(seg) ? `[${seg}]` : i === 0 ? seg : `.${seg}`))
+    .join("");
+}
+
+/** Build the tree for the main graph; modules inside If/Loop bodies are found by their node names too. */
+export function buildModuleTree(model: IrModel): ModuleTree {
+  const tree = new ModuleTree(model);
+  const { order } = toposort(model.graph);
+  tree.setOrder(order);
+  const place = (node: Node) => {
+    const scope = nodeScope(node);
+    const m = tree.ensure(scope.path);
+    if (m.source === "none") m.source = scope.source;
+    m.ownNodes.push(node);
+    tree.moduleOf.set(node, m);
+  };
+  for (const node of order) place(node);
+  placeSubgraphNodes(model.graph, tree, place);
+  addNamedParameters(model.graph, tree);
+  linkLaterCalls(tree);
+  sortChildren(tree.root);
+  return tree;
+}
+
+function placeSubgraphNodes(graph: Graph, tree: ModuleTree, place: (n: Node) => void): void {
+  for (const node of graph.nodes) {
+    for (const sub of node.subgraphs.values()) {
+      const { order } = toposort(sub);
+      for (const inner of order) if (inner.name.startsWith("/") || inner.proto.metadata_props) place(inner);
+      placeSubgraphNodes(sub, tree, place);
+    }
+  }
+}
+
+/** `transformer.h.2.mlp.c_fc.weight` names the parameter `weight` of module `transformer.h.2.mlp.c_fc`. */
+function addNamedParameters(graph: Graph, tree: ModuleTree): void {
+  for (const v of graph.initializers) {
+    const dot = v.name.lastIndexOf(".");
+    if (dot <= 0 || v.name.includes("::") || v.name.includes("/")) continue;
+    const m = tree.ensure(v.name.slice(0, dot));
+    m.namedParams.set(v.name.slice(dot + 1), v);
+  }
+}
+
+/** TorchScript names a module's second call `relu_1`: record it as `relu.calls[1]`. */
+function linkLaterCalls(tree: ModuleTree): void {
+  for (const m of tree.all()) {
+    const match = /^(.*)_(\d+)$/.exec(m.name);
+    if (!match || !m.parent) continue;
+    const first = m.parent.children.get(match[1]!);
+    if (!first || first === m) continue;
+    m.callOf = first;
+    const k = Number(match[2]);
+    first.calls[k] = m;
+  }
+  for (const m of tree.all()) if (m.calls.length > 0) m.calls[0] = m;
+}
+
+function sortChildren(m: Module): void {
+  const entries = [...m.children.entries()];
+  const key = (c: Module) => {
+    const r = c.rank();
+    return r < 0 ? Number.MAX_SAFE_INTEGER : r;
+  };
+  entries.sort((a, b) => {
+    const na = /^\d+$/.test(a[0]) ? Number(a[0]) : NaN;
+    const nb = /^\d+$/.test(b[0]) ? Number(b[0]) : NaN;
+    if (!Number.isNaN(na) && !Number.isNaN(nb)) return na - nb;
+    return key(a[1]) - key(b[1]);
+  });
+  m.children.clear();
+  for (const [k, c] of entries) {
+    m.children.set(k, c);
+    sortChildren(c);
+  }
+}
