@@ -19,6 +19,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 interface State {
   readonly buf: Uint8Array;
+  /** The same memory as a Node Buffer, for its native string slicing. */
+  readonly node: Buffer;
   readonly view: DataView;
   pos: number;
 }
@@ -74,11 +76,11 @@ function readVarint64(s: State, end: number): void {
   fail("varint longer than 10 bytes", start);
 }
 
-/** Reads a varint that must fit in 32 bits unsigned (tags, lengths). */
-function readVarint32(s: State, end: number, what: string): number {
+/** Reads a varint that must fit in 32 bits unsigned (tags, lengths); `what` names it on failure. */
+function readVarint32(s: State, end: number, what: () => string): number {
   const start = s.pos;
   readVarint64(s, end);
-  if (hi !== 0) fail(`${what} out of range`, start);
+  if (hi !== 0) fail(`${what()} out of range`, start);
   return lo;
 }
 
@@ -96,27 +98,22 @@ function readString(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: 
   const buf = s.buf;
   const len = readLength(s, end, desc, f, at);
   const start = s.pos;
-  s.pos = start + len;
-  // Short ASCII strings (names, op types) are most of them; TextDecoder's call overhead dominates.
-  if (len <= 32) {
-    let out = "";
-    let i = start;
-    for (; i < start + len; i++) {
-      const c = buf[i]!;
-      if (c >= 0x80) break;
-      out += String.fromCharCode(c);
-    }
-    if (i === start + len) return out;
-  }
+  const stop = start + len;
+  s.pos = stop;
+  // Nearly every string in a model (names, op types, scopes) is ASCII: check it here and let
+  // Buffer build the string natively; the fatal TextDecoder handles the rest.
+  let i = start;
+  while (i < stop && buf[i]! < 0x80) i++;
+  if (i === stop) return s.node.toString("latin1", start, stop);
   try {
-    return utf8.decode(buf.subarray(start, start + len));
+    return utf8.decode(buf.subarray(start, stop));
   } catch {
     return fail(`invalid UTF-8 in ${where(desc, f)}`, start);
   }
 }
 
 function readLength(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: number): number {
-  const len = readVarint32(s, end, `length of ${where(desc, f)}`);
+  const len = readVarint32(s, end, () => `length of ${where(desc, f)}`);
   if (len > end - s.pos) {
     fail(`truncated or corrupt data: ${where(desc, f)} claims ${len} bytes but only ${end - s.pos} remain in ${desc.name}`, at);
   }
@@ -180,7 +177,7 @@ type Obj = Record<string, unknown>;
 function decodeFields(s: State, desc: MessageDesc, end: number, target: Obj, depth: number): void {
   while (s.pos < end) {
     const at = s.pos;
-    const tag = readVarint32(s, end, "tag");
+    const tag = readVarint32(s, end, () => `tag in ${desc.name}`);
     const id = tag >>> 3;
     const wt = tag & 7;
     const f = id === 0 ? undefined : desc.byId[id];
@@ -255,7 +252,12 @@ export function decodeMessage<K extends keyof OnnxMessages>(typeName: K, bytes: 
 export function decodeMessage(typeName: string, bytes: Uint8Array): unknown;
 export function decodeMessage(typeName: string, bytes: Uint8Array): unknown {
   const buf = plain(bytes);
-  const s: State = { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), pos: 0 };
+  const s: State = {
+    buf,
+    node: Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength),
+    view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength),
+    pos: 0,
+  };
   const out: Obj = {};
   decodeFields(s, messageDesc(typeName), buf.length, out, 0);
   return out;

@@ -13,10 +13,9 @@
 import { OnnxEncodeError } from "./errors.js";
 import { messageDesc, type FieldDesc, type MessageDesc } from "./schema.js";
 import { MAX_DEPTH } from "./decode.js";
+import { BIG_BYTES, Writer, varint32Size, varint64Size } from "./writer.js";
 import type { ModelProto, OnnxMessages } from "./types.js";
 
-/** `bytes` values at least this long are passed through as separate chunks, not copied. */
-const BIG_BYTES = 64 * 1024;
 /** Protobuf (C++, and so onnxruntime) refuses messages of 2 GiB or more. */
 const MAX_MESSAGE = 2 ** 31 - 1;
 
@@ -26,7 +25,6 @@ const UINT32_MAX = 2 ** 32 - 1;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
-const M32 = 0xffffffffn;
 
 /** A validation failure on its way up the tree; each level adds its field to `segments`. */
 class PathError {
@@ -50,45 +48,24 @@ function joinPath(segments: readonly string[]): string {
   return segments.reduce((acc, s) => (s.startsWith("[") || acc === "" ? acc + s : `${acc}.${s}`), "");
 }
 
-function varint32Size(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
-}
+// `String.prototype.isWellFormed` (Node 20+) is not in the ES2022 lib typings.
+const isWellFormed = (String.prototype as unknown as { isWellFormed: (this: string) => boolean }).isWellFormed;
 
-// The two 32-bit halves of the last 64-bit value split (module-level to avoid allocations).
-let lo = 0;
-let hi = 0;
-
-function split64(v: bigint): void {
-  if (v >= 0n && v <= M32) {
-    lo = Number(v);
-    hi = 0;
-    return;
+function loneSurrogateAt(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    const d = s.charCodeAt(i + 1);
+    if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) i++;
+    else return i;
   }
-  const u = BigInt.asUintN(64, v);
-  lo = Number(u & M32);
-  hi = Number(u >> 32n);
-}
-
-function varint64Size(): number {
-  if (hi === 0) return varint32Size(lo);
-  return hi < 0x8 ? 5 : hi < 0x400 ? 6 : hi < 0x20000 ? 7 : hi < 0x1000000 ? 8 : hi < 0x80000000 ? 9 : 10;
+  return -1;
 }
 
 /** Bytes one string takes in UTF-8; rejects lone surrogates, which UTF-8 cannot carry. */
 function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdfff) {
-      const d = s.charCodeAt(i + 1);
-      if (c > 0xdbff || !(d >= 0xdc00 && d <= 0xdfff)) throw new PathError([], `string has a lone surrogate at index ${i} (not encodable as UTF-8)`);
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
+  if (!isWellFormed.call(s)) throw new PathError([], `string has a lone surrogate at index ${loneSurrogateAt(s)} (not encodable as UTF-8)`);
+  return Buffer.byteLength(s, "utf8");
 }
 
 interface SizeState {
@@ -123,8 +100,7 @@ function scalarSize(st: SizeState, f: FieldDesc, v: unknown): number {
         throw new PathError([], `expected a ${f.scalar} bigint, got ${describe(v)}`);
       }
       if (f.scalar === "fixed64" || f.scalar === "sfixed64") return 8;
-      split64(f.scalar === "sint64" ? (v << 1n) ^ (v >> 63n) : v);
-      return varint64Size();
+      return varint64Size(f.scalar === "sint64" ? (v << 1n) ^ (v >> 63n) : v);
     }
     case "float":
     case "double":
@@ -155,27 +131,31 @@ function isMessageObject(v: unknown): v is Record<string, unknown> {
 function sizeMessage(st: SizeState, desc: MessageDesc, obj: unknown, depth: number): number {
   if (!isMessageObject(obj)) throw new PathError([], `expected a ${desc.name} object, got ${describe(obj)}`);
   if (depth > MAX_DEPTH) throw new PathError([], `messages nested deeper than ${MAX_DEPTH} levels (is there a cycle?)`);
-  for (const key of Object.keys(obj)) {
-    const f = desc.byName.get(key);
-    if (f === undefined) {
-      if (obj[key] !== undefined) throw new PathError([key], `${desc.name} has no field \`${key}\``);
-    } else if (obj[key] !== undefined) {
-      const clash = f.oneofOthers.find((o) => obj[o] !== undefined);
-      if (clash !== undefined) throw new PathError([key], `\`${key}\` and \`${clash}\` are members of one oneof; set at most one`);
-    }
-  }
   const slot = st.sizes.length;
   st.sizes.push(0);
   let total = 0;
+  let present = 0;
   for (const f of desc.fields) {
     const v = obj[f.name];
     if (v === undefined) continue;
+    present++;
+    if (f.oneofOthers.length > 0) {
+      const clash = f.oneofOthers.find((o) => obj[o] !== undefined);
+      if (clash !== undefined) throw new PathError([f.name], `\`${f.name}\` and \`${clash}\` are members of one oneof; set at most one`);
+    }
     try {
       total += sizeField(st, f, v, depth);
     } catch (e) {
       if (e instanceof PathError) e.segments.unshift(f.name);
       throw e;
     }
+  }
+  // Any other defined property is one the schema does not have: a typo must not vanish silently.
+  let defined = 0;
+  for (const key in obj) if (obj[key] !== undefined) defined++;
+  if (defined !== present) {
+    const unknown = Object.keys(obj).find((k) => obj[k] !== undefined && !desc.byName.has(k));
+    if (unknown !== undefined) throw new PathError([unknown], `${desc.name} has no field \`${unknown}\``);
   }
   st.sizes[slot] = total;
   return total;
@@ -209,88 +189,10 @@ function sizeField(st: SizeState, f: FieldDesc, v: unknown, depth: number): numb
   return f.packedTagBytes.length + varint32Size(total) + total;
 }
 
-const utf8 = new TextEncoder();
-
-class Writer {
-  readonly buf: Uint8Array;
-  readonly view: DataView;
-  pos = 0;
-  cursor = 0;
-  private segStart = 0;
-  readonly chunks: Uint8Array[] = [];
-
-  constructor(
-    size: number,
-    readonly sizes: readonly number[],
-  ) {
-    this.buf = new Uint8Array(size);
-    this.view = new DataView(this.buf.buffer);
-  }
-
-  raw(bytes: Uint8Array): void {
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
-  }
-
-  varint32(n: number): void {
-    const buf = this.buf;
-    while (n > 0x7f) {
-      buf[this.pos++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    buf[this.pos++] = n;
-  }
-
-  /** Writes `lo`/`hi` as a varint of up to 10 bytes. */
-  varint64(): void {
-    if (hi === 0) return this.varint32(lo);
-    const buf = this.buf;
-    let l = lo;
-    let h = hi;
-    while (h > 0 || l > 0x7f) {
-      buf[this.pos++] = (l & 0x7f) | 0x80;
-      l = ((l >>> 7) | (h << 25)) >>> 0;
-      h >>>= 7;
-    }
-    buf[this.pos++] = l;
-  }
-
-  bytes(v: Uint8Array): void {
-    this.varint32(v.length);
-    if (v.length < BIG_BYTES) return this.raw(v);
-    // Pass the caller's view through: a 500 MB weight is never copied.
-    if (this.pos > this.segStart) this.chunks.push(this.buf.subarray(this.segStart, this.pos));
-    this.chunks.push(v);
-    this.segStart = this.pos;
-  }
-
-  string(v: string): void {
-    const n = this.sizes[this.cursor++]!;
-    this.varint32(n);
-    if (n === v.length) {
-      const buf = this.buf;
-      for (let i = 0; i < n; i++) buf[this.pos + i] = v.charCodeAt(i);
-    } else {
-      utf8.encodeInto(v, this.buf.subarray(this.pos, this.pos + n));
-    }
-    this.pos += n;
-  }
-
-  finish(): Uint8Array[] {
-    if (this.pos > this.segStart) this.chunks.push(this.buf.subarray(this.segStart, this.pos));
-    return this.chunks;
-  }
-}
-
 function writeScalar(w: Writer, f: FieldDesc, v: unknown): void {
   switch (f.scalar) {
-    case "int32": {
-      const n = v as number;
-      if (n >= 0) return w.varint32(n);
-      lo = n >>> 0;
-      hi = 0xffffffff;
-      return w.varint64();
-    }
+    case "int32":
+      return w.int32(v as number);
     case "uint32":
       return w.varint32(v as number);
     case "sint32": {
@@ -299,12 +201,10 @@ function writeScalar(w: Writer, f: FieldDesc, v: unknown): void {
     }
     case "int64":
     case "uint64":
-      split64(v as bigint);
-      return w.varint64();
+      return w.varint64(v as bigint);
     case "sint64": {
       const n = v as bigint;
-      split64((n << 1n) ^ (n >> 63n));
-      return w.varint64();
+      return w.varint64((n << 1n) ^ (n >> 63n));
     }
     case "fixed32":
       w.view.setUint32(w.pos, v as number, true);
