@@ -24,7 +24,34 @@ import {
   encodeModel,
   encodeModelChunks,
   onnxRoot,
+  type AttributeProto,
+  type DeviceConfigurationProto,
+  type FunctionProto,
+  type GraphProto,
+  type IntIntListEntryProto,
   type ModelProto,
+  type NodeDeviceConfigurationProto,
+  type NodeProto,
+  type OperatorSetIdProto,
+  type ShardedDimProto,
+  type ShardingSpecProto,
+  type SimpleShardedDimProto,
+  type SparseTensorProto,
+  type StringStringEntryProto,
+  type TensorAnnotation,
+  type TensorProto,
+  type TensorProto_Segment,
+  type TensorShapeProto,
+  type TensorShapeProto_Dimension,
+  type TrainingInfoProto,
+  type TypeProto,
+  type TypeProto_Map,
+  type TypeProto_Opaque,
+  type TypeProto_Optional,
+  type TypeProto_Sequence,
+  type TypeProto_SparseTensor,
+  type TypeProto_Tensor,
+  type ValueInfoProto,
 } from "../compiler/onnx/index.js";
 import { onnxProtoText } from "../compiler/onnx/onnxProtoText.js";
 
@@ -295,6 +322,64 @@ describe("schema", () => {
     assert.equal(id("onnx.NodeDeviceConfigurationProto", "pipeline_stage"), 3);
     const dataTypes = root.lookupEnum("onnx.TensorProto.DataType").values;
     assert.deepEqual({ ...dataTypes }, DataType);
+  });
+
+  test("types.ts declares exactly the schema's fields for every message", () => {
+    // `satisfies Required<T>` makes the compiler check that each list names every property of the
+    // interface and nothing else; the test then checks the lists against the parsed schema.
+    const u = undefined as never;
+    const declared: Record<string, object> = {
+      ModelProto: { ir_version: u, opset_import: u, producer_name: u, producer_version: u, domain: u, model_version: u, doc_string: u, graph: u, metadata_props: u, training_info: u, functions: u, configuration: u } satisfies Required<ModelProto>,
+      GraphProto: { node: u, name: u, initializer: u, sparse_initializer: u, doc_string: u, input: u, output: u, value_info: u, quantization_annotation: u, metadata_props: u } satisfies Required<GraphProto>,
+      NodeProto: { input: u, output: u, name: u, op_type: u, domain: u, overload: u, attribute: u, doc_string: u, metadata_props: u, device_configurations: u } satisfies Required<NodeProto>,
+      AttributeProto: {
+        name: u, ref_attr_name: u, doc_string: u, type: u, f: u, i: u, s: u, t: u, g: u, sparse_tensor: u, tp: u,
+        floats: u, ints: u, strings: u, tensors: u, graphs: u, sparse_tensors: u, type_protos: u,
+      } satisfies Required<AttributeProto>,
+      ValueInfoProto: { name: u, type: u, doc_string: u, metadata_props: u } satisfies Required<ValueInfoProto>,
+      TensorProto: {
+        dims: u, data_type: u, segment: u, float_data: u, int32_data: u, string_data: u, int64_data: u, name: u, doc_string: u,
+        raw_data: u, external_data: u, data_location: u, double_data: u, uint64_data: u, metadata_props: u,
+      } satisfies Required<TensorProto>,
+      "TensorProto.Segment": { begin: u, end: u } satisfies Required<TensorProto_Segment>,
+      SparseTensorProto: { values: u, indices: u, dims: u } satisfies Required<SparseTensorProto>,
+      TensorShapeProto: { dim: u } satisfies Required<TensorShapeProto>,
+      "TensorShapeProto.Dimension": { dim_value: u, dim_param: u, denotation: u } satisfies Required<TensorShapeProto_Dimension>,
+      TypeProto: { tensor_type: u, sequence_type: u, map_type: u, optional_type: u, sparse_tensor_type: u, opaque_type: u, denotation: u } satisfies Required<TypeProto>,
+      "TypeProto.Tensor": { elem_type: u, shape: u } satisfies Required<TypeProto_Tensor>,
+      "TypeProto.Sequence": { elem_type: u } satisfies Required<TypeProto_Sequence>,
+      "TypeProto.Map": { key_type: u, value_type: u } satisfies Required<TypeProto_Map>,
+      "TypeProto.Optional": { elem_type: u } satisfies Required<TypeProto_Optional>,
+      "TypeProto.SparseTensor": { elem_type: u, shape: u } satisfies Required<TypeProto_SparseTensor>,
+      "TypeProto.Opaque": { domain: u, name: u } satisfies Required<TypeProto_Opaque>,
+      StringStringEntryProto: { key: u, value: u } satisfies Required<StringStringEntryProto>,
+      OperatorSetIdProto: { domain: u, version: u } satisfies Required<OperatorSetIdProto>,
+      TensorAnnotation: { tensor_name: u, quant_parameter_tensor_names: u } satisfies Required<TensorAnnotation>,
+      TrainingInfoProto: { initialization: u, algorithm: u, initialization_binding: u, update_binding: u } satisfies Required<TrainingInfoProto>,
+      FunctionProto: {
+        name: u, input: u, output: u, attribute: u, attribute_proto: u, node: u, doc_string: u, opset_import: u, domain: u, overload: u,
+        value_info: u, metadata_props: u,
+      } satisfies Required<FunctionProto>,
+      DeviceConfigurationProto: { name: u, num_devices: u, device: u } satisfies Required<DeviceConfigurationProto>,
+      NodeDeviceConfigurationProto: { configuration_id: u, sharding_spec: u, pipeline_stage: u } satisfies Required<NodeDeviceConfigurationProto>,
+      ShardingSpecProto: { tensor_name: u, device: u, index_to_device_group_map: u, sharded_dim: u } satisfies Required<ShardingSpecProto>,
+      ShardedDimProto: { axis: u, simple_sharding: u } satisfies Required<ShardedDimProto>,
+      SimpleShardedDimProto: { dim_value: u, dim_param: u, num_shards: u } satisfies Required<SimpleShardedDimProto>,
+      IntIntListEntryProto: { key: u, value: u } satisfies Required<IntIntListEntryProto>,
+    };
+    const schemaTypes: string[] = [];
+    const collect = (ns: { nestedArray: unknown[] }, prefix: string): void => {
+      for (const n of ns.nestedArray as { name: string; fieldsArray?: { name: string }[]; nestedArray?: unknown[] }[]) {
+        if (n.fieldsArray === undefined) continue;
+        const name = prefix + n.name;
+        schemaTypes.push(name);
+        const fields = n.fieldsArray.map((f) => f.name).sort();
+        assert.deepEqual(Object.keys(declared[name] ?? {}).sort(), fields, `fields of ${name}`);
+        if (n.nestedArray) collect(n as { nestedArray: unknown[] }, `${name}.`);
+      }
+    };
+    collect(onnxRoot().lookup("onnx") as unknown as { nestedArray: unknown[] }, "");
+    assert.deepEqual(schemaTypes.sort(), Object.keys(declared).sort());
   });
 
   test("element type tables cover every DataType", () => {
