@@ -22,7 +22,7 @@ interface Case {
   expected?: Record<string, { dtype: string; shape: number[] }>;
   atol?: number;
   rtol?: number;
-  tolerance_overrides?: Record<string, number>;
+  tolerance_overrides?: Record<string, { atol: number; rtol: number }>;
   error?: { kind: string; mentions?: string[]; line?: number; column?: number };
 }
 
@@ -74,7 +74,7 @@ for (const c of cases) {
         const got = produced.get(file);
         assert.ok(got, `${file} was not produced (have ${[...produced.keys()].join(", ")})`);
         const tol = c.tolerance_overrides?.[file];
-        assertClose(got, await readNpy(path.join(ROOT, c.dir, "expected", file)), tol ?? c.atol ?? 1e-4, tol ?? c.rtol ?? 1e-4, file);
+        assertClose(got, await readNpy(path.join(ROOT, c.dir, "expected", file)), tol?.atol ?? c.atol ?? 1e-4, tol?.rtol ?? c.rtol ?? 1e-4, file);
       }
     });
   }

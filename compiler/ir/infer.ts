@@ -15,6 +15,7 @@ const FLOAT = 1;
 /** Type one node's outputs that have no type yet (used for nodes the compiler inserts). */
 export function inferNodeTypes(node: Node): void {
   const inferred = inferNode(node);
+  recordContent(node);
   node.outputs.forEach((v, i) => {
     if (!v) return;
     const t = inferred[i];
@@ -33,6 +34,78 @@ export function inferTypes(graph: Graph): void {
 }
 
 type T = ValueType | null;
+
+// Contents of small 1-D int64 values that hold shapes (Shape → Gather → Unsqueeze → Concat, the
+// plumbing exporters write before every Reshape), as dimensions: numbers, symbolic names
+// (`batch`), or null. This gives Reshape and Expand outputs their rank and, often, their dims.
+const contents = new WeakMap<Value, Dim[]>();
+
+function contentOf(v: Value | null | undefined): Dim[] | null {
+  if (!v) return null;
+  const r = v.resolve();
+  const known = contents.get(r);
+  if (known) return known;
+  const ints = constantInts(r);
+  return ints && (r.type?.shape?.length ?? 1) <= 1 ? ints : null;
+}
+
+function computeContent(node: Node): Dim[] | null {
+  const a = node.inputs[0];
+  switch (node.opType) {
+    case "Shape": {
+      const shape = typeOf(a)?.shape;
+      if (!shape) return null;
+      const r = shape.length;
+      const s = Math.max(0, Math.min(r, normAxis(intAttr(node, "start", 0), r)));
+      const e = Math.max(0, Math.min(r, normAxis(intAttr(node, "end", r), r)));
+      return shape.slice(s, e);
+    }
+    case "Gather": {
+      const data = contentOf(a);
+      const idx = node.inputs[1] ? constantInts(node.inputs[1]) : null;
+      if (!data || !idx) return null;
+      const picked = idx.map((i) => data[i < 0 ? i + data.length : i]);
+      return picked.some((d) => d === undefined) ? null : (picked as Dim[]);
+    }
+    case "Unsqueeze":
+    case "Squeeze":
+    case "Identity":
+      return contentOf(a);
+    case "Cast":
+      return intAttr(node, "to", 0) === 7 ? contentOf(a) : null;
+    case "Concat": {
+      const parts = node.inputs.map(contentOf);
+      return parts.every((p) => p !== null) ? parts.flat() as Dim[] : null;
+    }
+    case "Slice": {
+      const data = contentOf(a);
+      const st = node.inputs[1] ? constantInts(node.inputs[1]) : null;
+      const en = node.inputs[2] ? constantInts(node.inputs[2]) : null;
+      if (!data || !st || !en || st.length !== 1) return null;
+      const n = data.length;
+      const s0 = Math.max(0, Math.min(n, st[0]! < 0 ? st[0]! + n : st[0]!));
+      const e0 = Math.max(0, Math.min(n, en[0]! < 0 ? en[0]! + n : en[0]!));
+      return data.slice(s0, e0);
+    }
+    default:
+      return null;
+  }
+}
+
+function recordContent(node: Node): void {
+  const out = node.outputs[0];
+  if (!out) return;
+  const t = out.type;
+  if (t && t.elemType !== 0 && t.elemType !== INT64) return;
+  const c = computeContent(node);
+  if (c) contents.set(out, c);
+}
+
+/** A shape value's length when it is static ([k]): the rank of what it shapes. */
+function shapeLength(v: Value | null | undefined): number | null {
+  const s = typeOf(v)?.shape;
+  return s && s.length === 1 && typeof s[0] === "number" ? s[0] : null;
+}
 
 function typeOf(v: Value | null | undefined): T {
   return v ? v.resolve().type : null;
@@ -161,13 +234,16 @@ function inferNode(node: Node): T[] {
       return [{ elemType: a.elemType, shape: perm.map((p) => a.shape![p] ?? null) }];
     }
     case "Reshape": {
-      const target = node.inputs[1] ? constantInts(node.inputs[1]) : null;
-      if (!target) return [{ elemType: a?.elemType ?? 0, shape: null }];
+      const target = contentOf(node.inputs[1]);
+      if (!target) {
+        const len = shapeLength(node.inputs[1]);
+        return [{ elemType: a?.elemType ?? 0, shape: len === null ? null : new Array<Dim>(len).fill(null) }];
+      }
       const shape: Dim[] = target.map((d, i) => (d === 0 ? (a?.shape?.[i] ?? null) : d === -1 ? null : d));
-      if (a?.shape && a.shape.every((d) => typeof d === "number") && target.includes(-1)) {
+      if (a?.shape && a.shape.every((d) => typeof d === "number") && target.includes(-1) && target.every((d) => typeof d === "number")) {
         const total = (a.shape as number[]).reduce((x, y) => x * y, 1);
         const known = shape.reduce<number>((x, d) => (typeof d === "number" ? x * d : x), 1);
-        shape[target.indexOf(-1)] = known === 0 ? 0 : total / known;
+        shape[(target as number[]).indexOf(-1)] = known === 0 ? 0 : total / known;
       }
       return [{ elemType: a?.elemType ?? 0, shape }];
     }
@@ -225,8 +301,13 @@ function inferNode(node: Node): T[] {
       return [{ elemType: a.elemType, shape: out }];
     }
     case "Expand": {
-      const target = node.inputs[1] ? constantInts(node.inputs[1]) : null;
-      return [{ elemType: a?.elemType ?? 0, shape: target ? broadcastShapes([a?.shape ?? null, target]) : null }];
+      const target = contentOf(node.inputs[1]);
+      if (!target) {
+        const len = shapeLength(node.inputs[1]);
+        const r = a?.shape ? Math.max(a.shape.length, len ?? 0) : null;
+        return [{ elemType: a?.elemType ?? 0, shape: len === null || r === null ? null : new Array<Dim>(r).fill(null) }];
+      }
+      return [{ elemType: a?.elemType ?? 0, shape: broadcastShapes([a?.shape ?? null, target]) }];
     }
     case "Where": {
       const c = typeOf(node.inputs[2]);
@@ -234,7 +315,7 @@ function inferNode(node: Node): T[] {
     }
     case "ConstantOfShape": {
       const t = node.attribute("value")?.t;
-      const dims = node.inputs[0] ? constantInts(node.inputs[0]) : null;
+      const dims = contentOf(node.inputs[0]);
       return [{ elemType: t?.data_type ?? FLOAT, shape: dims ?? (a?.shape?.[0] != null && typeof a.shape[0] === "number" ? new Array(a.shape[0]).fill(null) : null) }];
     }
     case "Range":

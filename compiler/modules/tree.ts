@@ -42,9 +42,17 @@ export class Module {
 
   /** `[i]`: the child named `i` if there is one (ModuleList), else the i-th child (Sequential). */
   childAt(index: number): Module | undefined {
+    const numbered = this.numberedLength();
+    if (numbered > 0) return this.children.get(String(index < 0 ? index + numbered : index));
     const list = this.childList();
-    const i = index < 0 ? index + list.length : index;
-    return this.children.get(String(i)) ?? list[i];
+    return list[index < 0 ? index + list.length : index];
+  }
+
+  /** For a ModuleList or Sequential (children named 0, 1, ...): one past the highest index seen. */
+  numberedLength(): number {
+    let n = 0;
+    for (const name of this.children.keys()) if (/^\d+$/.test(name)) n = Math.max(n, Number(name) + 1);
+    return n;
   }
 
   /** Every node in this module and its descendants, in execution order. */

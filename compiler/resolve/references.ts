@@ -71,13 +71,13 @@ export class References {
         list.length > 0 ? `${kind} indices go from 0 to ${list.length - 1}; \`intv inspect\` lists them` : undefined);
     }
     const word = i === 0 ? kind : `${kind}s[${i}]`;
-    return this.remember({ key: `${kind}:${m.path}:${i}`, display: `${m.displayPath}.${word}`, module: m, value: port.value, slots: port.slots, graphOutputs: port.graphOutputs });
+    return this.remember({ key: `${kind}:${m.path}:${i}`, display: `${m.displayPath}.${word}`, module: m, value: port.value, slots: port.slots, graphOutputs: port.graphOutputs, direction: kind, depth: m.path === "" ? 0 : m.path.split(".").length });
   }
 
   param(m: Module, name: string, span: Span): PortRef | null {
     const p = moduleParams(m).find((x) => x.name === name);
     if (!p) return null;
-    return this.remember({ key: `param:${m.path}:${name}`, display: `${m.displayPath}.${name}`, module: m, value: p.value, slots: this.uses(p.value), graphOutputs: [] });
+    return this.remember({ key: `param:${m.path}:${name}`, display: `${m.displayPath}.${name}`, module: m, value: p.value, slots: this.uses(p.value), graphOutputs: [], direction: "output", depth: Infinity });
     void span;
   }
 
@@ -91,7 +91,7 @@ export class References {
       fail("E0109", `the model has no input ${typeof key === "number" ? `number ${key}` : `\`${key}\``}`, span,
         hint ? `did you mean \`${hint}\`?` : `the model's inputs are ${names.map((n) => `\`${n}\``).join(", ")}`);
     }
-    return this.remember({ key: `graph-input:${v.name}`, display: `model.inputs["${v.name}"]`, module: null, value: v, slots: this.uses(v), graphOutputs: [] });
+    return this.remember({ key: `graph-input:${v.name}`, display: `model.inputs["${v.name}"]`, module: null, value: v, slots: this.uses(v), graphOutputs: [], direction: "output", depth: Infinity });
   }
 
   graphOutput(key: number | string, span: Span): PortRef {
@@ -105,7 +105,7 @@ export class References {
         hint ? `did you mean \`${hint}\`?` : `the model's outputs are ${names.map((n) => `\`${n}\``).join(", ")}`);
     }
     const others = g.outputs.flatMap((o, j) => (o === v ? [j] : []));
-    return this.remember({ key: `graph-output:${i}`, display: i === 0 ? "model.output" : `model.outputs[${i}]`, module: null, value: v, slots: [], graphOutputs: others });
+    return this.remember({ key: `graph-output:${i}`, display: i === 0 ? "model.output" : `model.outputs[${i}]`, module: null, value: v, slots: [], graphOutputs: others, direction: "output", depth: 0 });
   }
 
   tensor(name: string, span: Span): PortRef {
@@ -115,7 +115,7 @@ export class References {
       fail("E0107", `the model has no tensor named \`${name}\``, span, hint ? `did you mean \`${hint}\`?` : "`intv inspect --json` lists the ports' tensor names");
     }
     const outputs = this.model.graph.outputs.flatMap((o, j) => (o === v ? [j] : []));
-    return this.remember({ key: `tensor:${name}`, display: `tensor("${name}")`, module: null, value: v, slots: this.uses(v), graphOutputs: outputs });
+    return this.remember({ key: `tensor:${name}`, display: `tensor("${name}")`, module: null, value: v, slots: this.uses(v), graphOutputs: outputs, direction: "output", depth: Infinity });
   }
 
   /** `m.name`: a child module, or an error naming what exists. */
@@ -133,7 +133,15 @@ export class References {
   childAt(m: Module, index: number, span: Span): Module {
     const c = m.childAt(index);
     if (c) return c;
-    const n = m.childList().length;
+    const numbered = m.numberedLength();
+    const i = index < 0 ? index + numbered : index;
+    if (numbered > 0 && i >= 0 && i < numbered) {
+      // A gap in a Sequential's numbering: the module existed but left nothing in the graph.
+      fail("E0106", `\`${m.displayPath}[${i}]\` has no nodes in the exported graph`, span,
+        `read a neighbouring module instead, such as \`${m.displayPath}[${i - 1 >= 0 && m.child(String(i - 1)) ? i - 1 : i + 1}].output\``,
+        { notes: [`\`${m.displayPath}\` has entries around index ${i}, so it existed; a BatchNorm after a Conv is folded into the Conv's weights and dropout is removed in eval-mode exports`] });
+    }
+    const n = numbered > 0 ? numbered : m.childList().length;
     const what = /^\d+$/.test(m.childList()[0]?.name ?? "") ? "layers" : "children";
     fail("E0104", `\`${m.displayPath}\` has ${n} ${what}, so \`[${index}]\` is out of range`, span,
       n > 0 ? `indices go from 0 to ${n - 1} (or -${n} to -1 from the end)` : undefined);

@@ -6,7 +6,7 @@
 import type { Span } from "../diagnostics/index.js";
 import type { IrModel, Node, Use, Value } from "../ir/index.js";
 import { copyMainGraph, type GraphCopy } from "./clone.js";
-import type { PortRef, SlotIds } from "./ports.js";
+import { covers, type PortRef, type SlotIds } from "./ports.js";
 
 export interface PatchRecord {
   /** Order of the patch among all statements executed (after unrolling). */
@@ -27,7 +27,7 @@ export class PassState {
   /** The nodes computing this pass (the copy's, or the model's own for the last pass). */
   readonly nodes: Set<Node>;
   /** Patches applied in this pass, per imported value, in program order. */
-  private readonly patches = new Map<Value, { slots: Set<string>; key: string; value: Value }[]>();
+  private readonly patches = new Map<Value, { slots: Set<string>; port: PortRef; value: Value }[]>();
   /** Names a later pass can read as `name.x` (lets and saves of the pass body). */
   readonly exports = new Map<string, import("../resolve/values.js").CVal>();
   finished = false;
@@ -73,8 +73,7 @@ export class PassState {
       const mine = this.slotIds.keys(port);
       for (let i = list.length - 1; i >= 0; i--) {
         const p = list[i]!;
-        if (p.key === port.key) return p.value;
-        if (mine.size > 0 && [...mine].every((k) => p.slots.has(k))) return p.value;
+        if (covers(p.port, port, p.slots, mine)) return p.value;
       }
     }
     return this.mapValue(port.value);
@@ -97,7 +96,7 @@ export class PassState {
       }
     }
     const list = this.patches.get(port.value) ?? [];
-    list.push({ slots: this.slotIds.keys(port), key: port.key, value });
+    list.push({ slots: this.slotIds.keys(port), port, value });
     this.patches.set(port.value, list);
     return { rewired, outputs };
   }

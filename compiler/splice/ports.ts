@@ -17,6 +17,28 @@ export interface PortRef {
   slots: Use[];
   /** Graph output positions a patch rewires. */
   graphOutputs: number[];
+  /**
+   * `output` ports change what leaves a place (module outputs, parameters, raw tensors, graph
+   * inputs and outputs); `input` ports change only what enters a module.
+   */
+  direction: "output" | "input";
+  /** Nesting depth: the root is 0, `a.b` is 2, a raw tensor or parameter is innermost (Infinity). */
+  depth: number;
+}
+
+/**
+ * Does a patch of `p` change what a read of `q` sees? Both are places on the same tensor.
+ * What leaves an inner module leaves the modules around it; what leaves a module enters the
+ * modules that read it; what enters a module enters the modules inside it that read it.
+ * Patching `mlp.output` therefore leaves `mlp.c_proj.output` as `c_proj` produced it, and
+ * patching `mlp.input` leaves `ln_2.output` alone.
+ */
+export function covers(p: PortRef, q: PortRef, pSlots: Set<string>, qSlots: Set<string>): boolean {
+  if (p.key === q.key) return true;
+  if (qSlots.size === 0) return false;
+  for (const k of qSlots) if (!pSlots.has(k)) return false;
+  if (p.direction === "output") return q.direction === "input" || p.depth >= q.depth;
+  return q.direction === "input" && p.depth <= q.depth;
 }
 
 /** Stable identities for consumer slots (node identity + input index, or the subgraph proxy). */
