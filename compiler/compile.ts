@@ -11,6 +11,7 @@ import { checkCycles, laterPatchWarnings, removeDead, unreachedPatchWarnings, un
 import { buildManifest, emitModel, restoreOutputNames } from "./emit.js";
 import { readScriptFiles } from "./files.js";
 import type { Manifest } from "./manifest.js";
+import { buildPlan, type InterventionPlan } from "./plan.js";
 
 export interface CompileOptions {
   /** The script's text. */
@@ -30,6 +31,8 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
   /** Source texts by file name, for rendering diagnostics. */
   sources: Map<string, string>;
+  /** What the script reads, saves and patches, in execution order (for `intv graph`). */
+  plan: InterventionPlan | null;
 }
 
 const OPTION_NAMES = new Set(["source", "filename", "model", "allowPaths", "limits"]);
@@ -66,7 +69,8 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   checkOptions(options);
   const { source, filename } = options;
   const sources = new Map([[filename, source]]);
-  const done = (diagnostics: Diagnostic[], model: ModelProto | null = null, manifest: Manifest | null = null): CompileResult => ({ model, manifest, diagnostics, sources });
+  let plan: InterventionPlan | null = null;
+  const done = (diagnostics: Diagnostic[], model: ModelProto | null = null, manifest: Manifest | null = null): CompileResult => ({ model, manifest, diagnostics, sources, plan });
 
   // parse
   const parsed = parse(source, filename);
@@ -95,6 +99,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   interp.run();
   diagnostics.push(...interp.diagnostics);
   if (hasErrors(diagnostics)) return done(diagnostics);
+  plan = buildPlan(interp, tree);
   restoreOutputNames(ir.graph, modelOutputs, interp.b);
 
   // check

@@ -3,9 +3,16 @@
 // shows them.
 
 import type { Command } from "../command.js";
+import { checkCommand } from "./check.js";
+import { compileCommand } from "./compile.js";
+import { graphCommand } from "./graph.js";
+import { inspectCommand } from "./inspect.js";
 import { runCommand } from "./run.js";
 
 export const commands: readonly Command[] = [
-  // inspect, check, compile, graph: added with the compiler's commands
+  inspectCommand,
+  checkCommand,
+  compileCommand,
   runCommand,
+  graphCommand,
 ];

@@ -49,17 +49,10 @@ function findCycle(p: PatchRecord, readsByValue: Map<Value, ReadRecord>): { read
       queue.push(u.node);
     }
   }
+  let closes = false;
   for (let qi = 0; qi < queue.length; qi++) {
     const n = queue[qi]!;
-    if (cone.has(n)) {
-      const path: Node[] = [];
-      for (let c: Node | null = n; c; c = parent.get(c) ?? null) path.unshift(c);
-      // The model read on the way: the first output along the path that the script read.
-      let read: ReadRecord | null = null;
-      for (const node of path) for (const o of node.outputs) if (o && !read && readsByValue.has(o) && coneValues.has(o)) read = readsByValue.get(o)!;
-      if (!read) for (const v of coneValues) if (readsByValue.has(v) && v.producer && parent.has(v.producer)) read = readsByValue.get(v)!;
-      return { read, path };
-    }
+    if (cone.has(n)) closes = true;
     for (const o of n.outputs) {
       if (!o) continue;
       for (const u of o.uses) {
@@ -70,7 +63,18 @@ function findCycle(p: PatchRecord, readsByValue: Map<Value, ReadRecord>): { read
       }
     }
   }
-  return null;
+  if (!closes) return null;
+  // The script's read that the patch needs and that runs after the patched place.
+  let read: ReadRecord | null = null;
+  for (const v of coneValues) {
+    const r = readsByValue.get(v);
+    if (r && v.producer && parent.has(v.producer) && (!read || r.seq < read.seq)) read = r;
+  }
+  let end: Node | null = read?.value.producer ?? null;
+  if (!end) for (const n of queue) if (cone.has(n)) { end = n; break; }
+  const path: Node[] = [];
+  for (let c: Node | null = end; c; c = parent.get(c) ?? null) path.unshift(c);
+  return { read, path };
 }
 
 function cycleDiagnostic(p: PatchRecord, read: ReadRecord | null, path: Node[], tree: ModuleTree, originals: Map<Node, Node>): Diagnostic {

@@ -1,0 +1,41 @@
+// Options shared by the commands that compile a script (check, compile, graph): reading the
+// script, the model, the allowed paths and the limits.
+
+import { readFile } from "node:fs/promises";
+import type { OptionSpec, ParsedArgs } from "./args.js";
+import { UsageError } from "./args.js";
+import { CliError } from "./output.js";
+import type { CompileOptions } from "../compiler/index.js";
+
+export const COMPILE_OPTIONS: readonly OptionSpec[] = [
+  { name: "model", short: "m", value: "MODEL.onnx", required: true, description: "the model to compile the script against" },
+  { name: "allow-path", value: "DIR", repeat: true, description: "a folder `load` and `import` may read besides the script's own" },
+  { name: "max-statements", value: "N", description: "statements the script may unroll to (default 100000)" },
+  { name: "max-depth", value: "N", description: "nesting of loops and calls (default 64)" },
+  { name: "max-nodes", value: "N", description: "nodes the compiler may add (default 2000000)" },
+];
+
+/** Read the script and build the compiler's options; a missing file is one clear error. */
+export async function compileOptionsFrom(args: ParsedArgs): Promise<CompileOptions> {
+  const script = args.positionals[0]!;
+  if (/\.onnx$/i.test(script)) throw new UsageError(`\`${script}\` is a model; the first argument is the script (.intv)`);
+  let source: string;
+  try {
+    const bytes = await readFile(script);
+    source = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "ENOENT") throw new CliError(`${script}: no such file`);
+    if (err.code === "EISDIR") throw new CliError(`${script}: is a folder, not a script`);
+    if (e instanceof TypeError) throw new CliError(`${script}: not UTF-8 text`);
+    throw new CliError(`${script}: ${err.message}`);
+  }
+  const limits: NonNullable<CompileOptions["limits"]> = {};
+  const maxStatements = args.positiveInt("max-statements");
+  const maxDepth = args.positiveInt("max-depth");
+  const maxNodes = args.positiveInt("max-nodes");
+  if (maxStatements !== undefined) limits.maxStatements = maxStatements;
+  if (maxDepth !== undefined) limits.maxDepth = maxDepth;
+  if (maxNodes !== undefined) limits.maxNodes = maxNodes;
+  return { source, filename: script, model: args.string("model")!, allowPaths: [...args.strings("allow-path")], limits };
+}
