@@ -6,4 +6,4 @@ export { DEFAULT_LIMITS, type Limits } from "./resolve/index.js";
 export { COMPILER_VERSION } from "./version.js";
 export * from "./diagnostics/index.js";
 export { buildModuleTree, formatTree, moduleToJson, type Module, type ModuleTree, type ModuleJson } from "./modules/index.js";
-export type { InterventionPlan, PlanPlace, PlanSave, PlanPatch } from "./plan.js";
+export type { InterventionPlan, PlanPlace, PlanSave, PlanPatch, PlanSource } from "./plan.js";

@@ -17,18 +17,24 @@ export interface PlanPlace {
   rank: number;
 }
 
+/** A place a value is read from: `display` in pass `pass`. */
+export interface PlanSource {
+  pass: string;
+  display: string;
+}
+
 export interface PlanSave {
   name: string;
   pass: string;
   line: number;
-  from: string[];
+  from: PlanSource[];
 }
 
 export interface PlanPatch {
   target: string;
   pass: string;
   line: number;
-  from: string[];
+  from: PlanSource[];
 }
 
 export interface InterventionPlan {
@@ -42,18 +48,14 @@ export function buildPlan(interp: Interpreter, tree: ModuleTree): InterventionPl
   const readsByValue = new Map<Value, ReadRecord>();
   for (const r of interp.reads) if (!readsByValue.has(r.value)) readsByValue.set(r.value, r);
   const places = new Map<string, PlanPlace>();
+  const modules = new Map(tree.all().map((m) => [m.displayPath, m]));
   const place = (display: string, pass: string, module: string | null, rank: number) => {
     const key = `${pass}|${display}`;
     if (!places.has(key)) places.set(key, { display, module: module ?? "model", pass, rank });
   };
-  const rankOf = (display: string, pass: string) => {
-    const r = interp.reads.find((x) => x.display === display && x.pass.name === pass);
-    return r;
-  };
-  void rankOf;
   /** The model places a value is computed from, following the script's own nodes back. */
-  const sources = (v: Value, pass: string): string[] => {
-    const found = new Set<string>();
+  const sources = (v: Value): PlanSource[] => {
+    const found = new Map<string, PlanSource>();
     const seen = new Set<Value>();
     const stack = [v];
     while (stack.length > 0) {
@@ -62,9 +64,10 @@ export function buildPlan(interp: Interpreter, tree: ModuleTree): InterventionPl
       seen.add(x);
       const read = readsByValue.get(x);
       if (read) {
-        found.add(read.display);
+        const pass = read.pass.name;
+        found.set(`${pass}|${read.display}`, { pass, display: read.display });
         const m = read.display.replace(/\.(input|output|inputs\[\d+\]|outputs\[\d+\])$/, "");
-        const mod = tree.all().find((mm) => mm.displayPath === m);
+        const mod = modules.get(m);
         place(read.display, pass, mod ? mod.displayPath : null, mod ? mod.rank() : -1);
         continue;
       }
@@ -72,13 +75,13 @@ export function buildPlan(interp: Interpreter, tree: ModuleTree): InterventionPl
       if (!p || !p.name.startsWith(NODE_NAME_PREFIX)) continue;
       for (const i of p.inputs) if (i) stack.push(i);
     }
-    return [...found];
+    return [...found.values()];
   };
-  const saves = interp.saves.map((s) => ({ name: s.name, pass: s.pass.name, line: s.span.line, from: sources(s.value, s.pass.name) }));
+  const saves = interp.saves.map((s) => ({ name: s.name, pass: s.pass.name, line: s.span.line, from: sources(s.value) }));
   const patches = interp.patches.map((p) => {
     const mod = p.port.module;
     place(p.display, p.pass.name, mod ? mod.displayPath : null, mod ? mod.rank() : -1);
-    return { target: p.display, pass: p.pass.name, line: p.span.line, from: sources(p.value, p.pass.name) };
+    return { target: p.display, pass: p.pass.name, line: p.span.line, from: sources(p.value) };
   });
   const ordered = [...places.values()].sort((a, b) => (a.pass === b.pass ? a.rank - b.rank : 0));
   return { passes: interp.passes.map((p) => p.name), places: ordered, saves, patches };

@@ -24,12 +24,12 @@ export function planToDot(plan: InterventionPlan): string {
   }
   for (const s of plan.saves) {
     lines.push(`  ${id("save", s.pass, s.name)} [shape=note, style=filled, fillcolor="#e8f4e8", label=${quote(`save ${s.name}\nline ${s.line}`)}];`);
-    for (const f of s.from) lines.push(`  ${id("place", s.pass, f)} -> ${id("save", s.pass, s.name)};`);
+    for (const f of s.from) lines.push(`  ${id("place", f.pass, f.display)} -> ${id("save", s.pass, s.name)};`);
   }
   plan.patches.forEach((p, i) => {
     const pid = quote(`patch:${i}`);
     lines.push(`  ${pid} [shape=cds, style=filled, fillcolor="#fbe9e7", label=${quote(`patch line ${p.line}`)}];`);
-    for (const f of p.from) lines.push(`  ${id("place", p.pass, f)} -> ${pid};`);
+    for (const f of p.from) lines.push(`  ${id("place", f.pass, f.display)} -> ${pid};`);
     lines.push(`  ${pid} -> ${id("place", p.pass, p.target)} [color="#c62828", penwidth=2];`);
   });
   lines.push("}");
@@ -55,12 +55,12 @@ export function planToMermaid(plan: InterventionPlan): string {
   for (const s of plan.saves) {
     const sid = id(`save:${s.pass}:${s.name}`);
     lines.push(`  ${sid}[/"save ${text(s.name)} (line ${s.line})"/]`);
-    for (const f of s.from) lines.push(`  ${id(`place:${s.pass}:${f}`)} --> ${sid}`);
+    for (const f of s.from) lines.push(`  ${id(`place:${f.pass}:${f.display}`)} --> ${sid}`);
   }
   plan.patches.forEach((p, i) => {
     const pid = id(`patch:${i}`);
     lines.push(`  ${pid}{{"patch (line ${p.line})"}}`);
-    for (const f of p.from) lines.push(`  ${id(`place:${p.pass}:${f}`)} --> ${pid}`);
+    for (const f of p.from) lines.push(`  ${id(`place:${f.pass}:${f.display}`)} --> ${pid}`);
     lines.push(`  ${pid} ==> ${id(`place:${p.pass}:${p.target}`)}`);
   });
   return `${lines.join("\n")}\n`;
