@@ -605,6 +605,10 @@ export class Interpreter {
   }
 
   private evalCall(expr: Extract<Expr, { kind: "Call" }>, scope: Scope, pass: PassState): CVal {
+    if (expr.callee.kind === "Name" && !scope.lookup(expr.callee.name) && !isBuiltin(expr.callee.name)) {
+      const hint = suggest(expr.callee.name, [...BUILTIN_NAMES, ...scope.names()]);
+      fail("E0210", `unknown function \`${expr.callee.name}\``, expr.callee.span, hint ? `did you mean \`${hint}\`?` : "the built-in functions are listed in docs/language.md");
+    }
     const callee = this.evalRaw(expr.callee, scope, pass);
     const args: Arg[] = expr.args.map((a) => ({ value: this.eval(a, scope, pass), span: a.span }));
     const kwargs = new Map<string, Arg>();
