@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "examples/build-step/**", "**/*.js", "**/*.cjs"] },
+  { ignores: ["dist/**", "node_modules/**", "tmp/**", "bench/cache/**", "examples/build-step/**", "**/*.js", "**/*.cjs", "**/*.mjs"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -41,9 +41,7 @@ export class Value {
 
   /** The value an `outer` proxy ultimately stands for (itself for every other kind). */
   resolve(): Value {
-    let v: Value = this;
-    while (v.outer !== null) v = v.outer;
-    return v;
+    return this.outer === null ? this : this.outer.resolve();
   }
 
   isConstant(): boolean {

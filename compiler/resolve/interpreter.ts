@@ -224,8 +224,7 @@ export class Interpreter {
         return;
       }
       case "Pass":
-        fail("E0108", "a `pass` block cannot be nested inside another block", stmt.span, "write passes at the top level of the script");
-      // eslint-disable-next-line no-fallthrough
+        return fail("E0108", "a `pass` block cannot be nested inside another block", stmt.span, "write passes at the top level of the script");
       default: {
         const never: never = stmt;
         return never;
@@ -693,7 +692,7 @@ export class Interpreter {
       case "bool":
         return this.b.constant(9, [v.v ? 1 : 0], []);
       case "list":
-        fail("E0208", `a list of ${v.items.length} is used where a tensor is needed`, arg.span, "lists are compile-time sequences: make a tensor with `stack(xs)` or `concat(xs)`");
+        return fail("E0208", `a list of ${v.items.length} is used where a tensor is needed`, arg.span, "lists are compile-time sequences: make a tensor with `stack(xs)` or `concat(xs)`");
       default:
         fail("E0209", `${describe(v)} is used where a tensor is needed`, arg.span);
     }
