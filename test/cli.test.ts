@@ -36,7 +36,7 @@ describe("help, version and usage errors", () => {
     const help = intv("--help");
     assert.equal(help.status, 0);
     assert.match(help.stdout, /^usage: intv COMMAND/);
-    assert.match(help.stdout, /\n {2}run {2}compile and run a script/);
+    assert.match(help.stdout, /\n {2}run +compile and run a script/);
     const version = intv("--version");
     assert.equal(version.status, 0);
     assert.match(version.stdout, /^intv \d+\.\d+\.\d+\n$/);
@@ -181,7 +181,7 @@ describe("intv run: rejected inputs and failures end with one message and exit s
     assert.equal(r.stderr, "error: cannot read model `nope.onnx`: no such file\n");
     r = intv("run", "nope.intv", "--model", COMPILED, "--out", newDir());
     assert.equal(r.status, 1);
-    assert.equal(r.stderr, "error: cannot read script `nope.intv`: no such file\n");
+    assert.equal(r.stderr, "error: nope.intv: no such file\n");
   });
 
   test("a run-time failure in an inserted node is reported at the script line", () => {

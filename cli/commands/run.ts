@@ -14,6 +14,7 @@ import {
 } from "../../runtime/index.js";
 import { UsageError, type ParsedArgs } from "../args.js";
 import type { Command } from "../command.js";
+import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
 import { CliError, EXIT, Progress, fail, printDiagnostics, type Io } from "../output.js";
 import { formatSummary, summarize, type TensorSummary } from "../summary.js";
 
@@ -36,7 +37,8 @@ export const runCommand: Command = {
   ].join("\n"),
   positionals: [{ name: "SCRIPT.intv or COMPILED.onnx", description: "the script to compile, or a compiled model" }],
   options: [
-    { name: "model", short: "m", value: "MODEL.onnx", description: "the model to compile the script against" },
+    // --model, --allow-path and the limits, as for `intv compile` (--model only with a script)
+    ...COMPILE_OPTIONS.map((o) => (o.name === "model" ? { ...o, required: false } : o)),
     { name: "input", short: "i", value: "NAME=VALUE", repeat: true, description: "a model input: NAME=FILE.npy or NAME=JSON" },
     { name: "param", short: "p", value: "NAME=VALUE", repeat: true, description: "a script param: NAME=FILE.npy or NAME=JSON" },
     { name: "inputs", value: "FILE.jsonl", description: "run once per line of inputs and stack the results" },
@@ -80,7 +82,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
       sources = (file) => scriptSource(manifest, file, dirname(target));
     } else {
       progress.update("compiling");
-      const result = await compileScript(io, target, model!);
+      const result = await compileScript(io, args);
       if (!result) return EXIT.rejected;
       sources = result.sources;
       progress.update("loading the model");
@@ -168,18 +170,11 @@ function checkParams(runtime: Runtime, assignments: readonly Assignment[]): void
   if (problems.length) throw new RuntimeInputError(problems);
 }
 
-async function compileScript(
-  io: Io, script: string, model: string,
-): Promise<{ bytes: Uint8Array; sources: Map<string, string> } | null> {
-  let source: string;
-  try {
-    source = await readFile(script, "utf8");
-  } catch (e) {
-    throw new CliError(`cannot read script \`${script}\`: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
-  }
+async function compileScript(io: Io, args: ParsedArgs): Promise<{ bytes: Uint8Array; sources: Map<string, string> } | null> {
+  const options = await compileOptionsFrom(args);
   // Loaded here so that running a compiled model needs none of the compiler.
   const { compile, encodeModel } = await import("../../compiler/index.js");
-  const result = await compile({ source, filename: script, model });
+  const result = await compile(options);
   printDiagnostics(io, result.diagnostics, result.sources);
   if (hasErrors(result.diagnostics) || !result.model) return null;
   return { bytes: encodeModel(result.model), sources: result.sources };
