@@ -202,28 +202,8 @@ export interface ExpressionCstNode extends CstNode {
 }
 
 export type ExpressionCstChildren = {
-  additive: (AdditiveCstNode)[];
-  ComparisonOp?: IToken[];
-};
-
-export interface AdditiveCstNode extends CstNode {
-  name: "additive";
-  children: AdditiveCstChildren;
-}
-
-export type AdditiveCstChildren = {
-  multiplicative: (MultiplicativeCstNode)[];
-  AdditiveOp?: IToken[];
-};
-
-export interface MultiplicativeCstNode extends CstNode {
-  name: "multiplicative";
-  children: MultiplicativeCstChildren;
-}
-
-export type MultiplicativeCstChildren = {
   unary: (UnaryCstNode)[];
-  MultiplicativeOp?: IToken[];
+  BinaryOp?: IToken[];
 };
 
 export interface UnaryCstNode extends CstNode {
@@ -233,16 +213,6 @@ export interface UnaryCstNode extends CstNode {
 
 export type UnaryCstChildren = {
   Minus?: IToken[];
-  unary?: UnaryCstNode[];
-  power?: PowerCstNode[];
-};
-
-export interface PowerCstNode extends CstNode {
-  name: "power";
-  children: PowerCstChildren;
-}
-
-export type PowerCstChildren = {
   postfix: PostfixCstNode[];
   StarStar?: IToken[];
   unary?: UnaryCstNode[];
@@ -254,7 +224,13 @@ export interface PostfixCstNode extends CstNode {
 }
 
 export type PostfixCstChildren = {
-  atom: AtomCstNode[];
+  NumberLiteral?: IToken[];
+  StringLiteral?: IToken[];
+  True?: IToken[];
+  False?: IToken[];
+  Identifier?: IToken[];
+  parenthesized?: ParenthesizedCstNode[];
+  list?: ListCstNode[];
   memberSuffix?: MemberSuffixCstNode[];
   callSuffix?: CallSuffixCstNode[];
   indexSuffix?: IndexSuffixCstNode[];
@@ -327,21 +303,6 @@ export type SliceRestCstChildren = {
   Colon?: IToken[];
 };
 
-export interface AtomCstNode extends CstNode {
-  name: "atom";
-  children: AtomCstChildren;
-}
-
-export type AtomCstChildren = {
-  NumberLiteral?: IToken[];
-  StringLiteral?: IToken[];
-  True?: IToken[];
-  False?: IToken[];
-  Identifier?: IToken[];
-  parenthesized?: ParenthesizedCstNode[];
-  list?: ListCstNode[];
-};
-
 export interface ParenthesizedCstNode extends CstNode {
   name: "parenthesized";
   children: ParenthesizedCstChildren;
@@ -382,10 +343,7 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   override(children: OverrideCstChildren, param?: IN): OUT;
   assignStatement(children: AssignStatementCstChildren, param?: IN): OUT;
   expression(children: ExpressionCstChildren, param?: IN): OUT;
-  additive(children: AdditiveCstChildren, param?: IN): OUT;
-  multiplicative(children: MultiplicativeCstChildren, param?: IN): OUT;
   unary(children: UnaryCstChildren, param?: IN): OUT;
-  power(children: PowerCstChildren, param?: IN): OUT;
   postfix(children: PostfixCstChildren, param?: IN): OUT;
   memberSuffix(children: MemberSuffixCstChildren, param?: IN): OUT;
   callSuffix(children: CallSuffixCstChildren, param?: IN): OUT;
@@ -393,7 +351,6 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   indexSuffix(children: IndexSuffixCstChildren, param?: IN): OUT;
   indexItem(children: IndexItemCstChildren, param?: IN): OUT;
   sliceRest(children: SliceRestCstChildren, param?: IN): OUT;
-  atom(children: AtomCstChildren, param?: IN): OUT;
   parenthesized(children: ParenthesizedCstChildren, param?: IN): OUT;
   list(children: ListCstChildren, param?: IN): OUT;
 }

@@ -10,25 +10,25 @@
 // between statements in the list) lets recovery treat `let x = 1 let y = 2` as one missing
 // separator rather than abandoning the rest of the file.
 //
-// Precedence, loosest to tightest (one rule per level):
-//   expression   comparisons `< <= > >= == !=` (non-associative: a chain is reported by toAst)
-//   additive     `+ -`                (left-associative)
-//   multiplicative `* / @`            (left-associative)
-//   unary        prefix `-`
-//   power        `**`                 (right-associative; its right operand is a `unary`, so
-//                                      `-x**2` is `-(x**2)` and `2**-1` parses)
-//   postfix      `.name`, `(args)`, `[index]`
-//   atom         literals, names, `( expression )`, `[ list ]`
+// Precedence, loosest to tightest:
+//   comparisons `< <= > >= == !=`  non-associative (a chain is reported by toAst)
+//   `+ -`                          left-associative
+//   `* / @`                        left-associative
+//   prefix `-`
+//   `**`                           right-associative; its right operand may start with `-`
+//   postfix `.name` `(args)` `[index]`
+//   atoms: literals, names, `( expression )`, `[ list ]`
+// The three binary levels are one flat rule (`expression`), ordered by `toAst.ts`; the rest is
+// one rule per level.
 
 import { CstParser, EMPTY_ALT, EOF, tokenMatcher, type IParserErrorMessageProvider, type TokenType } from "chevrotain";
 import {
-  AdditiveOp,
   As,
   Assign,
   AssignOp,
+  BinaryOp,
   Colon,
   Comma,
-  ComparisonOp,
   Def,
   Dot,
   DotDot,
@@ -44,7 +44,6 @@ import {
   Let,
   LParen,
   Minus,
-  MultiplicativeOp,
   Newline,
   NumberLiteral,
   Param,
@@ -295,43 +294,21 @@ export class IntvParser extends CstParser {
 
   // --- expressions ---------------------------------------------------------------------------
 
+  /**
+   * A flat chain `unary (op unary)*` over every binary operator but `**`; `toAst.ts` applies
+   * precedence and associativity (one rule per level would cost seven rule calls per operand).
+   */
   public expression = this.RULE("expression", () => {
-    this.SUBRULE(this.additive);
-    this.MANY(() => {
-      this.CONSUME(ComparisonOp);
-      this.SUBRULE2(this.additive);
-    });
-  });
-
-  public additive = this.RULE("additive", () => {
-    this.SUBRULE(this.multiplicative);
-    this.MANY(() => {
-      this.CONSUME(AdditiveOp);
-      this.SUBRULE2(this.multiplicative);
-    });
-  });
-
-  public multiplicative = this.RULE("multiplicative", () => {
     this.SUBRULE(this.unary);
     this.MANY(() => {
-      this.CONSUME(MultiplicativeOp);
+      this.CONSUME(BinaryOp);
       this.SUBRULE2(this.unary);
     });
   });
 
+  /** `-`* then a power: `-x**2` is `-(x**2)`; the exponent is again a `unary`, so `2**-1` parses. */
   public unary = this.RULE("unary", () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(Minus);
-          this.SUBRULE(this.unary);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.power) },
-    ]);
-  });
-
-  public power = this.RULE("power", () => {
+    this.MANY(() => this.CONSUME(Minus));
     this.SUBRULE(this.postfix);
     this.OPTION(() => {
       this.CONSUME(StarStar);
@@ -341,9 +318,17 @@ export class IntvParser extends CstParser {
 
   /** An atom followed by any number of `.name`, `(args)` and `[index]`. */
   public postfix = this.RULE("postfix", () => {
-    this.SUBRULE(this.atom);
+    this.OR([
+      { ALT: () => this.CONSUME(NumberLiteral) },
+      { ALT: () => this.CONSUME(StringLiteral) },
+      { ALT: () => this.CONSUME(True) },
+      { ALT: () => this.CONSUME(False) },
+      { ALT: () => this.CONSUME(Identifier) },
+      { ALT: () => this.SUBRULE(this.parenthesized) },
+      { ALT: () => this.SUBRULE(this.list) },
+    ]);
     this.MANY(() => {
-      this.OR([
+      this.OR2([
         { ALT: () => this.SUBRULE(this.memberSuffix) },
         { ALT: () => this.SUBRULE(this.callSuffix) },
         { ALT: () => this.SUBRULE(this.indexSuffix) },
@@ -423,18 +408,6 @@ export class IntvParser extends CstParser {
       this.CONSUME(Colon);
       this.OPTION3(() => this.SUBRULE2(this.expression));
     });
-  });
-
-  public atom = this.RULE("atom", () => {
-    this.OR([
-      { ALT: () => this.CONSUME(NumberLiteral) },
-      { ALT: () => this.CONSUME(StringLiteral) },
-      { ALT: () => this.CONSUME(True) },
-      { ALT: () => this.CONSUME(False) },
-      { ALT: () => this.CONSUME(Identifier) },
-      { ALT: () => this.SUBRULE(this.parenthesized) },
-      { ALT: () => this.SUBRULE(this.list) },
-    ]);
   });
 
   public parenthesized = this.RULE("parenthesized", () => {

@@ -125,14 +125,31 @@ export const UnterminatedString = createToken({
 // ---------------------------------------------------------------------------------------------
 // 6. Operators and punctuation
 
+/** Every binary operator but `**`: the flat operator chain of `expression` in parser.ts. */
+export const BinaryOp = createToken({ name: "BinaryOp", label: "an operator", pattern: Lexer.NA });
 /** `=` and the compound assignments: a statement `REF op expr`. */
 export const AssignOp = createToken({ name: "AssignOp", label: "`=`", pattern: Lexer.NA });
 /** `+` `-` */
-export const AdditiveOp = createToken({ name: "AdditiveOp", label: "`+` or `-`", pattern: Lexer.NA });
+export const AdditiveOp = createToken({
+  name: "AdditiveOp",
+  label: "`+` or `-`",
+  pattern: Lexer.NA,
+  categories: BinaryOp,
+});
 /** `*` `/` `@` */
-export const MultiplicativeOp = createToken({ name: "MultiplicativeOp", label: "`*`, `/` or `@`", pattern: Lexer.NA });
+export const MultiplicativeOp = createToken({
+  name: "MultiplicativeOp",
+  label: "`*`, `/` or `@`",
+  pattern: Lexer.NA,
+  categories: BinaryOp,
+});
 /** `<` `<=` `>` `>=` `==` `!=` */
-export const ComparisonOp = createToken({ name: "ComparisonOp", label: "a comparison", pattern: Lexer.NA });
+export const ComparisonOp = createToken({
+  name: "ComparisonOp",
+  label: "a comparison",
+  pattern: Lexer.NA,
+  categories: BinaryOp,
+});
 
 function punct(name: string, image: string, categories?: TokenType): TokenType {
   const escaped = image.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
@@ -209,6 +226,7 @@ export const allTokens: TokenType[] = [
   StringLiteral,
   UnterminatedString,
   // 6. operators: categories, then longest-prefix-first
+  BinaryOp,
   AssignOp,
   AdditiveOp,
   MultiplicativeOp,
