@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { compile, encodeModel } from "../compiler/index.js";
-import { Runtime, readNpy, toNumbers, type Tensor } from "../runtime/index.js";
+import { Runtime, readNpy, type Tensor } from "../runtime/index.js";
+import { assertClose } from "./helpers.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -31,24 +32,6 @@ const cases = (JSON.parse(readFileSync(path.join(ROOT, "test/fixtures/cases.json
 /** The file name `intv run` writes a result to. */
 function fileName(kind: "save" | "output", name: string): string {
   return kind === "output" ? `output.${name}.npy` : `${name.replace(/\[(\d+)\]/g, ".$1")}.npy`;
-}
-
-export function assertClose(actual: Tensor, expected: Tensor, atol: number, rtol: number, what: string): void {
-  assert.deepEqual(actual.dims, expected.dims, `${what}: shape`);
-  assert.equal(actual.type, expected.type, `${what}: element type`);
-  const a = toNumbers(actual);
-  const e = toNumbers(expected);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < e.length; i++) {
-    const diff = Math.abs(Number(a[i]) - Number(e[i]));
-    const excess = diff - (atol + rtol * Math.abs(Number(e[i])));
-    if (!(excess <= 0) && (at < 0 || excess > worst)) {
-      worst = excess;
-      at = i;
-    }
-  }
-  assert.ok(at < 0, `${what}: element ${at} is ${a[at]}, expected ${e[at]} (tolerance ${atol} + ${rtol}·|expected|)`);
 }
 
 for (const c of cases) {

@@ -49,7 +49,8 @@ export function modulePorts(m: Module): ModulePorts {
       if (!v || seenOut.has(v)) continue;
       const slots = v.uses.filter((u) => !inside.has(u.node));
       const graphOutputs = graph.outputs.flatMap((o, i) => (o === v ? [i] : []));
-      if (slots.length === 0 && graphOutputs.length === 0) continue;
+      const bodyOutput = v.graph !== graph && v.graph.outputs.includes(v); // an If/Loop body's result
+      if (slots.length === 0 && graphOutputs.length === 0 && !bodyOutput) continue;
       seenOut.add(v);
       outputs.push({ module: m, kind: "output", index: 0, value: v, slots, graphOutputs });
     }

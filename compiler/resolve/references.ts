@@ -12,6 +12,8 @@ const PORT_WORDS = ["input", "inputs", "output", "outputs", "calls"];
 
 export class References {
   private readonly cache = new Map<string, PortRef>();
+  /** Where the reference being resolved is written (for errors raised while caching it). */
+  currentSpan: Span | null = null;
   private readonly portsCache = new Map<Module, ReturnType<typeof modulePorts>>();
 
   /** Consumers of every value before the script changed anything. */
@@ -43,6 +45,13 @@ export class References {
   private remember(ref: PortRef): PortRef {
     const found = this.cache.get(ref.key);
     if (found) return found;
+    if (ref.value.graph !== this.model.graph) {
+      // Values inside If/Loop/Scan bodies exist once per iteration or branch; a save or patch
+      // there needs splicing into the body itself, which intv does not do yet. Say so.
+      const owner = ref.value.graph.owner;
+      fail("E0212", `\`${ref.display}\` is computed inside a control-flow body (the \`${owner?.opType ?? "?"}\` node \`${owner?.name ?? ""}\`)`, this.currentSpan ?? undefined,
+        "intv cannot save or patch values inside If/Loop/Scan bodies yet; use the control-flow node's output or input instead");
+    }
     this.cache.set(ref.key, ref);
     return ref;
   }
@@ -62,6 +71,7 @@ export class References {
   }
 
   modulePort(m: Module, kind: "input" | "output", index: number, span: Span): PortRef {
+    this.currentSpan = span;
     this.requireNodes(m, span);
     const list = kind === "input" ? this.ports(m).inputs : this.ports(m).outputs;
     const i = index < 0 ? index + list.length : index;
@@ -75,6 +85,7 @@ export class References {
   }
 
   param(m: Module, name: string, span: Span): PortRef | null {
+    this.currentSpan = span;
     const p = moduleParams(m).find((x) => x.name === name);
     if (!p) return null;
     return this.remember({ key: `param:${m.path}:${name}`, display: `${m.displayPath}.${name}`, module: m, value: p.value, slots: this.uses(p.value), graphOutputs: [], direction: "output", depth: Infinity });
@@ -109,6 +120,7 @@ export class References {
   }
 
   tensor(name: string, span: Span): PortRef {
+    this.currentSpan = span;
     const v: Value | undefined = this.model.graph.values.get(name);
     if (!v) {
       const hint = suggest(name, [...this.model.graph.values.keys()]);

@@ -1,0 +1,116 @@
+// Compiler features the PyTorch fixtures do not cover: imported models, float16 models, models
+// with control flow, the manifest and names of inserted nodes, `intv graph`'s plan.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import { compile, decodeModel, encodeModel, MANIFEST_KEY, parseManifest, type ModelProto } from "../compiler/index.js";
+import { Runtime, type Tensor } from "../runtime/index.js";
+import { assertClose } from "./helpers.js";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const FIX = path.join(ROOT, "test/fixtures/compiler");
+const gpt2 = decodeModel(readFileSync(path.join(ROOT, "test/fixtures/gpt2/model.onnx")));
+
+async function compileOk(source: string, model: ModelProto | string, dir = FIX) {
+  const result = await compile({ source, filename: path.join(dir, "script.intv"), model });
+  assert.deepEqual(result.diagnostics.filter((d) => d.severity === "error"), []);
+  return result;
+}
+
+const ids: Tensor = { type: "int64", dims: [2, 8], data: BigInt64Array.from({ length: 16 }, (_, i) => BigInt((i * 7) % 96)) };
+
+test("import: an ONNX model used as a function computes what the model computes alone", async () => {
+  const source = [
+    'import "transcoder.onnx" as tc',
+    "let x = transformer.h[3].output",
+    "save x = x",
+    "save rec = tc(x)[0]",
+    "save code = tc(x)[1]",
+    "save again = tc(transformer.h[4].output)[0]",
+  ].join("\n");
+  const result = await compileOk(source, gpt2);
+  // The weights are added once, however many calls.
+  const inits = result.model!.graph!.initializer!.filter((t) => t.name?.startsWith("intv.import.tc/"));
+  assert.deepEqual(inits.map((t) => t.name).sort(), ["intv.import.tc/W1", "intv.import.tc/W2", "intv.import.tc/b1"]);
+  const run = await (await Runtime.load(encodeModel(result.model!))).run({ input_ids: ids });
+  const x = run.saves.get("x")!;
+  const alone = await ort.InferenceSession.create(path.join(FIX, "transcoder.onnx"));
+  const ref = await alone.run({ x: new ort.Tensor("float32", x.data as Float32Array, x.dims) });
+  const asTensor = (t: ort.Tensor): Tensor => ({ type: "float32", dims: [...t.dims], data: t.data as Float32Array });
+  assertClose(run.saves.get("rec")!, asTensor(ref.y!), 1e-5, 1e-5, "rec");
+  assertClose(run.saves.get("code")!, asTensor(ref.z!), 1e-5, 1e-5, "code");
+});
+
+test("import: a model at another opset is refused with the fix", async () => {
+  const result = await compile({ source: 'import "transcoder_opset17.onnx" as tc\nsave y = tc(transformer.h[0].output)', filename: path.join(FIX, "s.intv"), model: gpt2 });
+  const d = result.diagnostics.find((x) => x.code === "E0403");
+  assert.ok(d, JSON.stringify(result.diagnostics));
+  assert.match(d.message, /opset 17, but the model uses opset 14/);
+  assert.equal(d.span?.line, 1);
+});
+
+test("float16 model: literals become float16 constants and the patched model runs", async () => {
+  const result = await compileOk("block.output = block.output * 0.5 + 3\nsave m = block.output", path.join(FIX, "fp16.onnx"));
+  const added = result.model!.graph!.initializer!.filter((t) => t.name?.startsWith("intv."));
+  assert.ok(added.length >= 2);
+  for (const t of added) assert.equal(t.data_type, 10, `${t.name} is float16`);
+  const x: Tensor = { type: "float16", dims: [1, 4], data: Uint16Array.from([0x3c00, 0x4000, 0xbc00, 0x0000]) }; // 1, 2, -1, 0
+  const run = await (await Runtime.load(encodeModel(result.model!))).run({ x });
+  // m = x*2*0.5 + 3 = x + 3; out = m + 1
+  assert.deepEqual([...(run.saves.get("m")!.data as Uint16Array)], [0x4400, 0x4500, 0x4000, 0x4200]); // 4, 5, 2, 3
+  assert.deepEqual([...(run.outputs.get("out")!.data as Uint16Array)], [0x4500, 0x4600, 0x4200, 0x4400]); // 5, 6, 3, 4
+});
+
+test("control flow: a model with an If node survives, and a patch read inside both branches reaches them", async () => {
+  const result = await compileOk("pre.output *= 3\nsave a = pre.output", path.join(FIX, "branchy.onnx"));
+  const ifNode = result.model!.graph!.node!.find((n) => n.op_type === "If")!;
+  assert.equal(ifNode.attribute!.length, 2);
+  const runtime = await Runtime.load(encodeModel(result.model!));
+  const x: Tensor = { type: "float32", dims: [2, 3], data: Float32Array.from([1, -2, 3, -4, 5, 0.5]) };
+  for (const cond of [true, false]) {
+    const run = await runtime.run({ x, cond: { type: "bool", dims: [], data: Uint8Array.from([cond ? 1 : 0]) } });
+    const a = [...(run.saves.get("a")!.data as Float32Array)];
+    assert.deepEqual(a, [3, 0, 9, 0, 15, 1.5]);
+    const out = [...(run.outputs.get("out")!.data as Float32Array)];
+    assert.deepEqual(out, a.map((v) => -(cond ? v * 2 : v + 1)));
+  }
+});
+
+test("control flow: a value inside an If body is refused with a clear message, not silently skipped", async () => {
+  const result = await compile({ source: "save t = branch.output", filename: path.join(FIX, "s.intv"), model: path.join(FIX, "branchy.onnx") });
+  const d = result.diagnostics.find((x) => x.code === "E0212");
+  assert.ok(d, JSON.stringify(result.diagnostics));
+  assert.match(d.message, /inside a control-flow body \(the `If` node `\/choose\/If`\)/);
+});
+
+test("the compiled model describes itself and names inserted nodes after the script", async () => {
+  const result = await compileOk("param alpha: float32 = 2.0\ntransformer.h[1].output *= alpha\nsave h1 = transformer.h[1].output", gpt2);
+  const meta = result.model!.metadata_props!.find((p) => p.key === MANIFEST_KEY)!;
+  const manifest = parseManifest(meta.value!);
+  assert.deepEqual(manifest.saves.map((s) => [s.name, s.elemType, s.shape, s.line]), [["h1", "float32", ["batch", "seq", 32], 3]]);
+  assert.deepEqual(manifest.params.map((p) => [p.name, p.hasDefault]), [["alpha", true]]);
+  assert.deepEqual(manifest.modelOutputs.map((o) => o.name), ["logits"]);
+  const inserted = result.model!.graph!.node!.filter((n) => n.name?.startsWith("intv/"));
+  assert.ok(inserted.some((n) => /^intv\/.*script\.intv:2:1\/Mul_\d+$/.test(n.name!)), inserted.map((n) => n.name).join(" "));
+  assert.ok(inserted.every((n) => n.doc_string?.includes("inserted by intv")));
+  // The model's output keeps its name and its place.
+  assert.equal(result.model!.graph!.output![0]!.name, "logits");
+});
+
+test("the plan lists places in execution order with their passes", async () => {
+  const result = await compileOk("pass first { save mlp8 = transformer.h[8].mlp.output }\npass second { transformer.h[2].mlp.output = first.mlp8 }", gpt2);
+  const plan = result.plan!;
+  assert.deepEqual(plan.passes, ["first", "second"]);
+  assert.deepEqual(plan.saves, [{ name: "first.mlp8", pass: "first", line: 1, from: [{ pass: "first", display: "transformer.h[8].mlp.output" }] }]);
+  assert.deepEqual(plan.patches, [{ target: "transformer.h[2].mlp.output", pass: "second", line: 2, from: [{ pass: "first", display: "transformer.h[8].mlp.output" }] }]);
+});
+
+test("an earlier pass computes only what later passes read", async () => {
+  const plain = gpt2.graph!.node!.length;
+  const result = await compileOk("pass first { save h0 = transformer.h[0].output }\npass second { transformer.h[1].output = first.h0 }", gpt2);
+  const copies = result.model!.graph!.node!.filter((n) => n.name?.startsWith("first/")).length;
+  assert.ok(copies > 0 && copies < plain / 5, `the first pass copies ${copies} of ${plain} nodes`);
+});
