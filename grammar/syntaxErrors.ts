@@ -109,6 +109,15 @@ function describeExpected(name: string): string {
   return type?.LABEL ?? `\`${name}\``;
 }
 
+/** `token`, or the last token before it that is not a line break (a blank line says nothing). */
+function contentBefore(token: IToken, ctx: Context): IToken | undefined {
+  if (token.tokenType !== Newline) return token;
+  for (let i = indexBefore(ctx.tokens, token.startOffset); i >= 0; i--) {
+    if (ctx.tokens[i]!.tokenType !== Newline) return ctx.tokens[i];
+  }
+  return undefined;
+}
+
 /** Index of the last token that starts before `offset`, or -1. */
 function indexBefore(tokens: IToken[], offset: number): number {
   let lo = 0;
@@ -190,7 +199,7 @@ function describe(error: IRecognitionException, ctx: Context): Diagnostic | unde
   const info = decode(error.message);
   const found = error.token;
   const previous = (error as { previousToken?: IToken }).previousToken;
-  const prev = isReal(previous) ? previous : undefined;
+  const prev = isReal(previous) ? contentBefore(previous, ctx) : undefined;
 
   // Where to point: at the offending token when it is on the same line as what came before;
   // just after the previous token when the problem is a line or the file ending too early.
