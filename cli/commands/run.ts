@@ -6,10 +6,10 @@ import { readFileSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { DiagnosticError, hasErrors } from "../../compiler/diagnostics/index.js";
-import type { Manifest } from "../../compiler/manifest.js";
+import { MANIFEST_KEY, parseManifest, type Manifest } from "../../compiler/manifest.js";
 import {
   ModelLoadError, NpyError, RuntimeDiagnosticError, RuntimeInputError, Runtime,
-  allocate, readNpy, writeNpy,
+  allocate, readModelInfoFromFile, readNpy, writeNpy,
   type InputValue, type RunResult, type RuntimeOptions, type Tensor,
 } from "../../runtime/index.js";
 import { UsageError, type ParsedArgs } from "../args.js";
@@ -71,15 +71,16 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
 
   const progress = new Progress(io);
   let runtime: Runtime | undefined;
-  let sources: Map<string, string> | ((file: string) => string | undefined) = new Map();
+  let sources = new Map<string, string>();
   try {
     const values = await loadValues(assignments);
     const options: RuntimeOptions = threads === undefined ? {} : { intraOpNumThreads: threads };
     if (compiled) {
       progress.update("loading the model");
-      runtime = await Runtime.load(target, options);
-      const manifest = runtime.manifest;
-      sources = (file) => scriptSource(manifest, file, dirname(target));
+      // The script, if it is still there unchanged, lets a run-time failure show its line.
+      const script = compiledScript(target);
+      if (script) sources = new Map([script]);
+      runtime = await Runtime.load(target, script ? { ...options, sources } : options);
     } else {
       progress.update("compiling");
       const result = await compileScript(io, args);
@@ -180,13 +181,23 @@ async function compileScript(io: Io, args: ParsedArgs): Promise<{ bytes: Uint8Ar
   return { bytes: encodeModel(result.model), sources: result.sources };
 }
 
-/** The script of a compiled model, when it is still on disk unchanged (its hash matches the manifest). */
-function scriptSource(manifest: Manifest | null, file: string, modelDir: string): string | undefined {
-  if (!manifest || file !== manifest.script) return undefined;
-  for (const path of [file, join(modelDir, file)]) {
+/**
+ * The script a compiled model was made from, as [file name, text], when it is still on disk
+ * unchanged (its hash matches the manifest's); looked up as named and next to the model.
+ */
+function compiledScript(model: string): [string, string] | undefined {
+  let manifest: Manifest;
+  try {
+    const json = readModelInfoFromFile(model).metadata.get(MANIFEST_KEY);
+    if (json === undefined) return undefined;
+    manifest = parseManifest(json);
+  } catch {
+    return undefined; // Runtime.load reports what is wrong with the model
+  }
+  for (const path of [manifest.script, join(dirname(model), manifest.script)]) {
     try {
       const text = readFileSync(path, "utf8");
-      if (createHash("sha256").update(text).digest("hex") === manifest.sourceHash) return text;
+      if (createHash("sha256").update(text).digest("hex") === manifest.sourceHash) return [manifest.script, text];
     } catch {
       // not there; try the next place
     }
