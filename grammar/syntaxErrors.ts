@@ -31,6 +31,19 @@ const closerFor = new Map<TokenType, TokenType>([
 ]);
 const openerFor = new Map<TokenType, TokenType>([...closerFor].map(([o, c]) => [c, o]));
 
+/** The shape of each statement, as help for a syntax error inside one. */
+const statementForms: Record<string, string> = {
+  letStatement: "a `let` statement is `let NAME = expression`",
+  saveStatement: "a `save` statement is `save NAME = expression`, or `save NAME[index] = expression` in a loop",
+  forStatement: "a loop is `for NAME in START..END { ... }` or `for NAME in [a, b, c] { ... }`",
+  paramStatement: "a parameter is `param NAME: TYPE`, `param NAME: TYPE[768, seq, ?]`, optionally with `= default`",
+  paramDim: "a parameter is `param NAME: TYPE`, `param NAME: TYPE[768, seq, ?]`, optionally with `= default`",
+  defStatement: "a function is `def NAME(a, b) = expression`",
+  importStatement: 'an import is `import "file.onnx" as NAME`',
+  passStatement: "a pass is `pass NAME { ... }` or `pass NAME(input_name = value) { ... }`",
+  override: "a pass is `pass NAME { ... }` or `pass NAME(input_name = value) { ... }`",
+};
+
 const STATEMENT_HELP =
   "a statement starts with `let`, `save`, `for`, `param`, `def`, `import` or `pass`, or is an assignment `target = value`";
 
@@ -223,6 +236,20 @@ function describe(error: IRecognitionException, ctx: Context): Diagnostic | unde
     return diagnostic;
   }
 
+  const described = describeInfo(info, diagnostic, { found, prev, foundText, afterText }, ctx);
+  if (described.help === undefined && statementForms[info.rule] !== undefined) described.help = statementForms[info.rule];
+  return described;
+}
+
+interface Found {
+  found: IToken;
+  prev: IToken | undefined;
+  foundText: string;
+  afterText: string;
+}
+
+function describeInfo(info: SyntaxErrorInfo, diagnostic: Diagnostic, at: Found, ctx: Context): Diagnostic {
+  const { found, prev, foundText, afterText } = at;
   switch (info.kind) {
     case "mismatch": {
       // In-repetition recovery in a statement list: something that cannot start a statement.

@@ -7,7 +7,8 @@
 // known, else a place its caller chose).
 //
 // A few checks that are syntax but easier here than in the grammar are reported as E0002:
-// chained comparisons, positional arguments after keyword arguments, literals on the left of `=`.
+// chained comparisons and positional arguments after keyword arguments. (What may stand left
+// of `=` is the resolver's question: E0211.)
 
 import type { CstNode, IToken } from "chevrotain";
 import type { Diagnostic, Span } from "../compiler/diagnostics/diagnostic.js";
@@ -317,14 +318,6 @@ export class AstBuilder extends BaseVisitor implements ICstNodeVisitor<Span, unk
     if (target.kind === "Error" || !real(opToken)) return undefined;
     const op = opToken.image as AssignOperator;
     const value = this.expr(c.expression?.[0], this.after(opToken, at));
-    const literal = { Number: "a number", String: "a string", Bool: "a boolean", List: "a list" } as const;
-    if (target.kind in literal) {
-      this.error(
-        target.span,
-        `cannot assign to ${literal[target.kind as keyof typeof literal]}`,
-        "the left side of an assignment is a name (`x = ...`) or a model reference (`transformer.h[0].mlp.output = ...`)",
-      );
-    }
     return { kind: "Assign", target, op, value, span: at };
   }
 

@@ -191,6 +191,7 @@ describe("renderDiagnostics", () => {
         "  |",
         "2 | save x + 2",
         "  |        ^",
+        "  = help: a `save` statement is `save NAME = expression`, or `save NAME[index] = expression` in a loop",
         "",
         "script.intv:4:13: error[E0002]: expected `}`, found end of file",
         "  |",

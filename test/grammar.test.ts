@@ -559,7 +559,20 @@ describe("syntax errors", () => {
     assert.deepEqual(errors("mean(x)"), ["1:8 E0002 expected `=` after `mean(x)`, found end of file"]);
     assert.deepEqual(errors("let x = a < b < c"), ["1:15 E0002 comparisons cannot be chained: `<` and then `<`"]);
     assert.deepEqual(errors("let x = f(a=1, 2)"), ["1:16 E0002 positional argument after keyword arguments"]);
-    assert.deepEqual(errors("2 = x"), ["1:1 E0002 cannot assign to a number"]);
+    // What may stand left of `=` is the resolver's question (E0211), not a syntax error.
+    assert.deepEqual(errors("2 = x"), []);
+  });
+
+  test("help shows the form of the statement the error is in", () => {
+    const help = (source: string) => parse(source, FILE).diagnostics.map((d) => d.help);
+    assert.deepEqual(help("save x + 1"), [
+      "a `save` statement is `save NAME = expression`, or `save NAME[index] = expression` in a loop",
+    ]);
+    assert.deepEqual(help("for l 0..3 { }"), ["a loop is `for NAME in START..END { ... }` or `for NAME in [a, b, c] { ... }`"]);
+    assert.deepEqual(help("import tc"), ['an import is `import "file.onnx" as NAME`']);
+    assert.deepEqual(help("param p: float32[1.5]"), [
+      "a parameter is `param NAME: TYPE`, `param NAME: TYPE[768, seq, ?]`, optionally with `= default`",
+    ]);
   });
 
   test("a stray closing brace", () => {
