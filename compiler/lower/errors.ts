@@ -15,3 +15,13 @@ export function fail(code: string, message: string, span: Span | undefined, help
   if (help) d.help = help;
   throw new CompileError(d);
 }
+
+/**
+ * Thrown where a value depends on something already reported (a failed `let`, import or file):
+ * the statement is skipped without a second, confusing diagnostic.
+ */
+export class AlreadyReported extends Error {
+  constructor() {
+    super("already reported");
+  }
+}

@@ -11,7 +11,7 @@ import type { ModelProto, TensorProto } from "../onnx/index.js";
 import { elemTypeCode } from "../onnx/index.js";
 import { modulePorts, type ModuleTree } from "../modules/index.js";
 import { Builder, INT64, makeTensor } from "../lower/builder.js";
-import { CompileError, fail } from "../lower/errors.js";
+import { AlreadyReported, CompileError, fail } from "../lower/errors.js";
 import { indexTensor, scatterTensor, type IndexItem } from "../lower/indexing.js";
 import { binary, elemName, literalFor, shapeOf } from "../lower/ops.js";
 import { PassState, SlotIds, type PatchRecord, type PortRef } from "../splice/index.js";
@@ -32,6 +32,9 @@ export interface Limits {
 }
 
 export const DEFAULT_LIMITS: Limits = { maxStatements: 100_000, maxDepth: 64, maxNodes: 2_000_000 };
+
+/** Elements a `param`'s number default may fill (64 MiB of float32). */
+export const MAX_DEFAULT_ELEMENTS = 1 << 24;
 
 /** Files the script names (`load`, `import`), read before interpretation starts. */
 export type LoadedFile = { kind: "npy"; tensor: TensorProto } | { kind: "onnx"; model: ModelProto } | { kind: "error" };
@@ -99,6 +102,7 @@ export class Interpreter {
     this.refs = new References(input.model, input.tree);
     this.namedPasses = input.script.statements.filter((s): s is Extract<Stmt, { kind: "Pass" }> => s.kind === "Pass");
     this.startNodes = input.model.graph.nodes.size;
+    this.b.limitNodes(input.limits.maxNodes);
   }
 
   run(): void {
@@ -128,6 +132,12 @@ export class Interpreter {
       this.report({ code: "E0108", severity: "error", message: `a pass named \`${stmt.name}\` already exists`, span: stmt.nameSpan, help: "give each pass its own name" });
       return;
     }
+    // Each pass but the last is a copy of the model: thousands of passes would copy it thousands of
+    // times before any statement checked the node limit (found by test/fuzz.test.ts).
+    if (this.model.graph.nodes.size - this.startNodes > this.input.limits.maxNodes) {
+      this.report({ code: "E0404", severity: "error", message: `the script adds more than ${this.input.limits.maxNodes} nodes`, span: stmt.nameSpan, help: "raise the limit with `--max-nodes N` if this is intended" });
+      return;
+    }
     const pass = this.newPass(stmt.name, !last, stmt.nameSpan);
     const scope = new Scope(outer);
     for (const o of stmt.overrides) {
@@ -152,7 +162,24 @@ export class Interpreter {
   }
 
   private report(d: Diagnostic): void {
+    // A limit is hit again by each later statement or call: say it once.
+    if ((d.code === "E0401" || d.code === "E0404") && this.diagnostics.some((x) => x.code === d.code && x.message === d.message)) return;
     this.diagnostics.push(d);
+  }
+
+  /**
+   * Spend one statement of the budget on a `def` call and check the node budget. A call is
+   * inlined, so it counts as a statement: without this, `def f1(x) = f0(x) + f0(x)` chained 60
+   * deep expanded 2^60 times inside one statement, past every limit (found by test/fuzz.test.ts).
+   */
+  private spend(span: Span): void {
+    const { maxStatements, maxNodes } = this.input.limits;
+    if (++this.executed > maxStatements) {
+      fail("E0401", `the script unrolls to more than ${maxStatements} statements`, span, "each call of a `def` counts as a statement; raise the limit with `--max-statements N` if this is intended");
+    }
+    if (this.model.graph.nodes.size - this.startNodes > maxNodes) {
+      fail("E0404", `the script adds more than ${maxNodes} nodes`, span, "raise the limit with `--max-nodes N` if this is intended");
+    }
   }
 
   /** Run `fn`; a CompileError becomes a diagnostic and the script goes on. */
@@ -160,6 +187,7 @@ export class Interpreter {
     try {
       fn();
     } catch (e) {
+      if (e instanceof AlreadyReported) return;
       if (e instanceof CompileError) this.report(e.diagnostic);
       else if (e instanceof RangeError && /call stack/.test(e.message)) {
         this.report({ code: "E0404", severity: "error", message: "the script nests too deeply to compile", span, help: "a `def` that calls itself never ends; loops unroll at compile time" });
@@ -185,7 +213,22 @@ export class Interpreter {
     this.b.span = stmt.span;
     this.currentLine = this.lineOf(stmt.span);
     this.b.sourceLine = this.currentLine;
+    const before = this.diagnostics.length;
     this.guard(stmt.span, () => this.execInner(stmt, scope, pass));
+    if (this.diagnostics.length > before || this.failedDefinition(stmt, scope)) this.poison(stmt, scope);
+  }
+
+  /** A definition that did not happen (its file failed, say) without a new diagnostic. */
+  private failedDefinition(stmt: Stmt, scope: Scope): boolean {
+    const name = stmt.kind === "Let" || stmt.kind === "Param" ? stmt.name : stmt.kind === "Import" ? stmt.alias : null;
+    return name !== null && !scope.lookup(name);
+  }
+
+  /** After a failed `let`, `param` or `import`, its name still exists, so uses are not reported again. */
+  private poison(stmt: Stmt, scope: Scope): void {
+    const name = stmt.kind === "Let" || stmt.kind === "Param" ? stmt.name : stmt.kind === "Import" ? stmt.alias : null;
+    const span = stmt.kind === "Let" || stmt.kind === "Param" ? stmt.nameSpan : stmt.kind === "Import" ? stmt.aliasSpan : null;
+    if (name !== null && span !== null) scope.define(name, { k: "poison" }, span);
   }
 
   private lineOf(span: Span): string {
@@ -273,6 +316,7 @@ export class Interpreter {
     // Rebinding a name bound by `let`, a loop or a parameter.
     if (target.kind === "Name" && scope.lookup(target.name)) {
       const binding = scope.lookup(target.name)!;
+      if (binding.value.k === "poison") throw new AlreadyReported();
       if (binding.value.k === "func" || binding.value.k === "import") fail("E0211", `\`${target.name}\` is a function and cannot be rebound`, target.span);
       let value = this.eval(stmt.value, scope, pass);
       if (stmt.op !== "=") value = this.arith(stmt.op[0]!, { value: binding.value, span: target.span }, { value, span: stmt.value.span }, stmt.span);
@@ -383,6 +427,11 @@ export class Interpreter {
         const v = d.k === "num" ? d.v : d.v ? 1 : 0;
         if (!shape.every((x): x is number => typeof x === "number")) fail("E0501", "a number as default needs a parameter with static dimensions", stmt.default.span);
         const count = (shape as number[]).reduce((x, y) => x * y, 1);
+        // The default is written out element by element: `float32[1000000000] = 1.5` would
+        // allocate gigabytes (and crashed the process; found by test/fuzz.test.ts).
+        if (count > MAX_DEFAULT_ELEMENTS) {
+          fail("E0501", `a number as default would fill ${count} elements, more than ${MAX_DEFAULT_ELEMENTS}`, stmt.default.span, "give a large parameter its value at run time (`--param NAME=FILE.npy`)");
+        }
         const fill = new Array(count).fill(code === INT64 ? BigInt(v) : v);
         tensor = makeTensor(code, fill, shape as number[]);
       } else {
@@ -452,6 +501,7 @@ export class Interpreter {
 
   private evalName(name: string, span: Span, scope: Scope): CVal {
     const bound = scope.lookup(name);
+    if (bound?.value.k === "poison") throw new AlreadyReported();
     if (bound) return bound.value;
     const pass = this.passByName.get(name);
     if (pass) return { k: "pass", pass };
@@ -604,6 +654,7 @@ export class Interpreter {
   }
 
   private evalCall(expr: Extract<Expr, { kind: "Call" }>, scope: Scope, pass: PassState): CVal {
+    if (expr.callee.kind === "Name" && scope.lookup(expr.callee.name)?.value.k === "poison") throw new AlreadyReported();
     if (expr.callee.kind === "Name" && !scope.lookup(expr.callee.name) && !isBuiltin(expr.callee.name)) {
       const hint = suggest(expr.callee.name, [...BUILTIN_NAMES, ...scope.names()]);
       fail("E0210", `unknown function \`${expr.callee.name}\``, expr.callee.span, hint ? `did you mean \`${hint}\`?` : "the built-in functions are listed in docs/language.md");
@@ -624,6 +675,12 @@ export class Interpreter {
         if (++this.depth > this.input.limits.maxDepth) {
           this.depth--;
           fail("E0404", `function calls nest deeper than ${this.input.limits.maxDepth}`, expr.span, "a `def` that calls itself never ends");
+        }
+        try {
+          this.spend(expr.span);
+        } catch (e) {
+          this.depth--;
+          throw e;
         }
         try {
           const inner = new Scope(callee.closure);
@@ -673,7 +730,7 @@ export class Interpreter {
   private loadNpy(path: string, span: Span): Value {
     const file = this.input.files.get(path);
     if (!file) fail("E0402", `\`load\` takes a string literal path; \`${path}\` was not read`, span);
-    if (file.kind === "error") throw new CompileError({ code: "E0402", severity: "note", message: "reported above", span });
+    if (file.kind === "error") throw new AlreadyReported();
     if (file.kind !== "npy") fail("E0402", `\`${path}\` is not a NumPy file`, span);
     return this.b.initializer(file.tensor, `file:${path}`);
   }
@@ -703,7 +760,13 @@ export class Interpreter {
     const c = r.value;
     if (a.k === "num" && c.k === "num") return numArith(op, a.v, c.v, span);
     if (a.k === "list" || c.k === "list") {
-      if (op === "+" && a.k === "list" && c.k === "list") return { k: "list", items: [...a.items, ...c.items] };
+      if (op === "+" && a.k === "list" && c.k === "list") {
+        // `a = a + a` doubles a list with each statement: 64 of them would ask for 2^64 items.
+        const n = a.items.length + c.items.length;
+        const max = this.input.limits.maxNodes;
+        if (n > max) fail("E0404", `the list would have ${n} items, more than the limit of ${max}`, span, "lists count against the node limit; raise it with `--max-nodes N` if this is intended");
+        return { k: "list", items: [...a.items, ...c.items] };
+      }
       const which = a.k === "list" ? l : r;
       fail("E0208", `\`${op}\` of a list`, which.span, op === "+" ? "`+` joins two lists; to append one item write `xs + [x]`" : "lists are compile-time sequences: make a tensor with `stack(xs)` first");
     }

@@ -31,7 +31,9 @@ export type CVal =
   | { k: "builtin"; name: string }
   | { k: "import"; model: ImportedModel; alias: string }
   | { k: "pass"; pass: PassState }
-  | { k: "port"; ref: PortRef };
+  | { k: "port"; ref: PortRef }
+  /** A name whose definition failed (already reported); using it skips the statement quietly. */
+  | { k: "poison" };
 
 export function tensorVal(value: Value): CVal {
   return { k: "tensor", t: { kind: "value", value } };
@@ -67,6 +69,8 @@ export function describe(v: CVal): string {
       return `the pass \`${v.pass.name}\``;
     case "port":
       return `\`${v.ref.display}\``;
+    case "poison":
+      return "a value that could not be computed";
     default: {
       const never: never = v;
       return String(never);
