@@ -199,6 +199,27 @@ describe("intv run: rejected inputs and failures end with one message and exit s
   });
 });
 
+describe("intv run SCRIPT.intv", () => {
+  test("a run-time failure in the script is shown at its line, compiled here or beforehand", () => {
+    const script = join(scratch, "rtfail.intv");
+    writeFileSync(script, "# a param whose size is only known at run time\nparam v: float32[n]\ntransformer.h[0].output += v\nsave h0 = transformer.h[0].output\n");
+    const args = ["--input", "input_ids=examples/input_ids.npy", "--param", "v=[1,2,3,4,5]", "--out", newDir()];
+    const first = `${script}:3:1: error[E0601]: run-time failure in \`Add\` from this line: Attempting to broadcast an axis by a dimension other than 1. 5 by 32\n`;
+    let r = intv("run", script, "--model", "examples/gpt2.onnx", ...args);
+    assert.equal(r.status, 1);
+    assert.ok(r.stderr.startsWith(first), r.stderr);
+    assert.ok(r.stderr.includes("transformer.h[0].output += v"), r.stderr);
+
+    const compiled = join(scratch, "rtfail.onnx");
+    r = intv("compile", script, "--model", "examples/gpt2.onnx", "-o", compiled);
+    assert.equal(r.status, 0, r.stderr);
+    r = intv("run", compiled, ...args);
+    assert.equal(r.status, 1);
+    assert.ok(r.stderr.startsWith(first), r.stderr);
+    assert.ok(r.stderr.includes("transformer.h[0].output += v"), r.stderr);
+  });
+});
+
 describe("pieces", () => {
   test("save names to file names", () => {
     assert.equal(saveFileStem("attn[3]"), "attn.3");
