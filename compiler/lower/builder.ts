@@ -5,6 +5,7 @@
 import type { AttributeProto, TensorProto } from "../onnx/index.js";
 import type { Span } from "../diagnostics/index.js";
 import { NODE_NAME_PREFIX } from "../manifest.js";
+import { fail } from "./errors.js";
 import { inferNodeTypes, type Graph, type IrModel, type Value, type ValueType } from "../ir/index.js";
 
 export const FLOAT = 1;
@@ -26,6 +27,8 @@ export class Builder {
   sourceLine = "";
   /** Initializers added by the compiler, by content key, so `load` of one file is one tensor. */
   private readonly constantCache = new Map<string, Value>();
+  private maxNodes = Infinity;
+  private startNodes = 0;
 
   constructor(
     readonly model: IrModel,
@@ -48,8 +51,21 @@ export class Builder {
     return s ? `${s.file}:${s.line}:${s.col}` : "script";
   }
 
+  /**
+   * Refuse (E0404) to grow the graph by more than `max` nodes from now on. Checked as each node is
+   * added, because one statement can add any number (`unbind` of a dimension of 10^8; found by
+   * test/fuzz.test.ts), not only between statements.
+   */
+  limitNodes(max: number): void {
+    this.maxNodes = max;
+    this.startNodes = this.graph.nodes.size;
+  }
+
   /** Add a node; returns its outputs (typed by inference where possible). */
   op(opType: string, inputs: (Value | null)[], attrs: Record<string, AttrValue> = {}, outputs = 1): Value[] {
+    if (this.graph.nodes.size - this.startNodes >= this.maxNodes) {
+      fail("E0404", `the script adds more than ${this.maxNodes} nodes`, this.span ?? undefined, "raise the limit with `--max-nodes N` if this is intended");
+    }
     const n = this.counter++;
     const prefix = `${NODE_NAME_PREFIX}${this.location()}`;
     const outNames = Array.from({ length: outputs }, (_, i) => this.freshName(`${prefix}/${opType}_${n}${outputs > 1 ? `_${i}` : ""}`));
