@@ -96,6 +96,11 @@ export class Runtime {
         throw new ModelLoadError(`model ${what} has a bad \`${MANIFEST_KEY}\` entry: ${(e as Error).message}`);
       }
     }
+    for (const o of info.outputs) {
+      if (o.elemType !== null && !isElemName(o.elemType)) {
+        throw new ModelLoadError(`model ${what}: output \`${o.name}\` has element type ${o.elemType}, which intv's runtime does not support`);
+      }
+    }
     const graphOutputs = new Set(info.outputs.map((o) => o.name));
     for (const save of manifest?.saves ?? []) {
       if (!graphOutputs.has(save.output)) {
@@ -203,7 +208,7 @@ function fromOrt(name: string, value: unknown): Tensor {
   const t = value as OrtTensor | undefined;
   if (!t) throw new Error(`internal error: onnxruntime returned no value for output \`${name}\` (this is a bug in intv; please report it)`);
   if (!isElemName(t.type)) {
-    throw new RuntimeInputError([`output \`${name}\` has element type ${t.type}, which intv's runtime does not support`]);
+    throw new ModelLoadError(`output \`${name}\` has element type ${t.type}, which intv's runtime does not support`);
   }
   let data = t.data as Tensor["data"];
   // A runtime with a native Float16Array hands float16 out as numbers; keep raw bits as documented.
