@@ -22,6 +22,8 @@ import {
   Semicolon,
 } from "./tokens.js";
 
+const keywordNames = new Set(["let", "save", "for", "in", "param", "def", "import", "as", "pass", "true", "false"]);
+
 const tokenByName = new Map<string, TokenType>(parserTokens.map((t) => [t.name, t]));
 
 const closerFor = new Map<TokenType, TokenType>([
@@ -237,6 +239,14 @@ function describe(error: IRecognitionException, ctx: Context): Diagnostic | unde
   }
 
   const described = describeInfo(info, diagnostic, { found, prev, foundText, afterText }, ctx);
+  if (
+    described.help === undefined &&
+    ((info.kind === "mismatch" && info.expected === "Identifier") || info.kind === "noViableAlt") &&
+    isReal(found) &&
+    keywordNames.has(found.image)
+  ) {
+    described.help = `\`${found.image}\` is a keyword and cannot be used as a name`;
+  }
   if (described.help === undefined && statementForms[info.rule] !== undefined) described.help = statementForms[info.rule];
   return described;
 }

@@ -575,6 +575,20 @@ describe("syntax errors", () => {
     ]);
   });
 
+  test("a keyword where a name should be says so", () => {
+    const [d] = parse("let in = 3", FILE).diagnostics;
+    assert.equal(d?.message, "expected a name after `let`, found `in`");
+    assert.equal(d?.help, "`in` is a keyword and cannot be used as a name");
+  });
+
+  test("CRLF and CR line endings count lines like LF", () => {
+    for (const eol of ["\r\n", "\r"]) {
+      const { script, diagnostics } = parse(`let a = 1${eol}${eol}save x + 2${eol}let b = 2`, FILE);
+      assert.deepEqual(diagnostics.map((d) => [d.span!.line, d.span!.col]), [[3, 8]]);
+      assert.deepEqual(script.statements.map((s) => s.span.line), [1, 3, 4]);
+    }
+  });
+
   test("a stray closing brace", () => {
     const [d] = parse("let a = 1\n}", FILE).diagnostics;
     assert.equal(d?.message, "unexpected `}`");
