@@ -1,18 +1,20 @@
 // Every example case of test/fixtures/cases.json run the way a user runs it: its documented
-// `intv run` command line, in a child process. The .npy files written must match PyTorch's own
+// `intv run` command line, through the command-line entry point (in this process: a child process
+// per case costs a Node start and a compiler load each, minutes in all; test/cli.test.ts covers
+// the real binary and its exit codes). The .npy files written must match PyTorch's own
 // numbers; a refused script must exit with status 1 and a diagnostic at the line the case names.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { readNpy, toNumbers, type Tensor } from "../runtime/index.js";
+import { runCli } from "../cli/app.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const MAIN = join(ROOT, "dist/cli/main.js");
+process.chdir(ROOT); // the cases' command lines are relative to the repository
 
 interface Case {
   name: string;
@@ -51,17 +53,13 @@ function assertClose(actual: Tensor, expected: Tensor, atol: number, rtol: numbe
   }
 }
 
-/** Run the command line in a child process (asynchronously, so cases can run side by side). */
-function intv(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+/** Run the command line in this process, capturing what it prints. */
+async function intv(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t), isTTY: false } };
+  const status = await runCli(args, io);
+  return { status, stdout, stderr };
 }
 
 let runs = 0;
