@@ -1,6 +1,5 @@
 // `intv check`: every diagnostic of a script against a model, without writing anything.
 
-import { compile, hasErrors } from "../../compiler/index.js";
 import type { Command } from "../command.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
 import { EXIT, printDiagnostics } from "../output.js";
@@ -13,6 +12,8 @@ export const checkCommand: Command = {
   positionals: [{ name: "SCRIPT.intv" }],
   options: [...COMPILE_OPTIONS, { name: "json", description: "print the diagnostics as JSON on stdout" }],
   async run(args, io) {
+    // Loaded here, so that `intv --help` and other commands do not pay for the compiler.
+    const { compile, hasErrors } = await import("../../compiler/index.js");
     const result = await compile(await compileOptionsFrom(args));
     if (args.flag("json")) io.stdout.write(`${JSON.stringify(result.diagnostics, null, 2)}\n`);
     else {

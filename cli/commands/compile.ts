@@ -3,7 +3,6 @@
 import { realpathSync } from "node:fs";
 import { writeFile, rename, unlink } from "node:fs/promises";
 import path from "node:path";
-import { compile, hasErrors, writeModelFile } from "../../compiler/index.js";
 import type { Command } from "../command.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
 import { UsageError } from "../args.js";
@@ -37,6 +36,8 @@ export const compileCommand: Command = {
     { name: "manifest", value: "OUT.json", description: "also write the manifest as JSON" },
   ],
   async run(args, io) {
+    // Loaded here, so that `intv --help` and other commands do not pay for the compiler.
+    const { compile, hasErrors, writeModelFile } = await import("../../compiler/index.js");
     const options = await compileOptionsFrom(args);
     const out = args.string("output")!;
     const modelPath = options.model as string;

@@ -2,7 +2,7 @@
 // and patches in execution order, and the edges from them to each save and patch.
 
 import { spawnSync } from "node:child_process";
-import { compile, hasErrors, type InterventionPlan } from "../../compiler/index.js";
+import { type InterventionPlan } from "../../compiler/index.js";
 import type { Command } from "../command.js";
 import { UsageError } from "../args.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
@@ -74,6 +74,8 @@ export const graphCommand: Command = {
   positionals: [{ name: "SCRIPT.intv" }],
   options: [...COMPILE_OPTIONS, { name: "format", value: "dot|mermaid", description: "output format (default dot)" }, { name: "svg", value: "FILE.svg", description: "render to SVG with Graphviz's `dot`" }],
   async run(args, io) {
+    // Loaded here, so that `intv --help` and other commands do not pay for the compiler.
+    const { compile, hasErrors } = await import("../../compiler/index.js");
     const format = args.string("format") ?? "dot";
     if (format !== "dot" && format !== "mermaid") throw new UsageError(`--format is dot or mermaid, not \`${format}\``);
     const result = await compile(await compileOptionsFrom(args));

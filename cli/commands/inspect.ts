@@ -1,7 +1,5 @@
 // `intv inspect`: the module tree recovered from a model, like `print(model)` in PyTorch.
 
-import { buildModuleTree, formatTree, moduleToJson, readModelFile } from "../../compiler/index.js";
-import { prepareModel } from "../../compiler/index.js";
 import type { Command } from "../command.js";
 import { UsageError } from "../args.js";
 import { CliError, EXIT } from "../output.js";
@@ -17,6 +15,8 @@ export const inspectCommand: Command = {
     { name: "depth", value: "N", description: "show N levels below the root" },
   ],
   async run(args, io) {
+    // Loaded here, so that `intv --help` and other commands do not pay for the compiler.
+    const { formatTree, moduleToJson, readModelFile, prepareModel } = await import("../../compiler/index.js");
     const file = args.positionals[0]!;
     const depthText = args.string("depth");
     const depth = depthText === undefined ? Infinity : Number(depthText);
@@ -28,7 +28,6 @@ export const inspectCommand: Command = {
     } catch (e) {
       throw new CliError((e as Error).message.startsWith(file) ? (e as Error).message : `${file}: ${(e as Error).message}`);
     }
-    void buildModuleTree;
     io.stdout.write(args.flag("json") ? `${JSON.stringify(moduleToJson(tree.root, depth), null, 2)}\n` : `${formatTree(tree, depth)}\n`);
     return EXIT.ok;
   },
