@@ -12,6 +12,7 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const doc = readFileSync(path.join(ROOT, "docs/language.md"), "utf8");
 const gpt2 = decodeModel(readFileSync(path.join(ROOT, "examples/gpt2.onnx")));
 const cnn = decodeModel(readFileSync(path.join(ROOT, "test/fixtures/cnn/model.onnx")));
+const branchy = decodeModel(readFileSync(path.join(ROOT, "test/fixtures/compiler/branchy.onnx")));
 
 const blocks: { code: string; line: number }[] = [];
 const fence = /^```intv\n([\s\S]*?)^```$/gm;
@@ -24,7 +25,7 @@ for (const block of blocks) {
   test(`docs/language.md:${block.line} ${expect ? `gives ${expect}` : "compiles"}`, async () => {
     // The block is compiled as if it were a script in examples/, so `load("steer.npy")` resolves.
     const filename = path.join(ROOT, "examples", `docs-line-${block.line}.intv`);
-    const model = /^# model: cnn/m.test(block.code) ? cnn : gpt2;
+    const model = /^# model: cnn/m.test(block.code) ? cnn : /^# model: branchy/m.test(block.code) ? branchy : gpt2;
     const result = await compile({ source: block.code, filename, model });
     const text = renderDiagnostics(result.diagnostics, result.sources);
     if (expect) assert.ok(result.diagnostics.some((d) => d.code === expect), `expected ${expect}, got:\n${text}`);
