@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs, formatOptions, UsageError } from "./args.js";
 import type { Command } from "./command.js";
 import { commands as registry } from "./commands/index.js";
-import { EXIT, type Io } from "./output.js";
+import { CliError, EXIT, fail, type Io } from "./output.js";
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -81,6 +81,7 @@ export async function runCli(argv: readonly string[], io: Io, commands: readonly
       io.stderr.write(`intv ${command.name}: error: ${e.message}\n${usageText(command)}`);
       return EXIT.usage;
     }
+    if (e instanceof CliError) return fail(io, e.message);
     throw e;
   }
 }

@@ -20,7 +20,9 @@ export const inspectCommand: Command = {
     const file = args.positionals[0]!;
     const depthText = args.string("depth");
     const depth = depthText === undefined ? Infinity : Number(depthText);
-    if (!Number.isInteger(depth) || depth < 0) throw new UsageError(`--depth takes a whole number, not \`${depthText}\``);
+    if (depthText !== undefined && (!/^\d+$/.test(depthText) || !Number.isSafeInteger(depth))) {
+      throw new UsageError(`--depth takes a whole number, not \`${depthText}\``);
+    }
     let tree;
     try {
       const { model } = await readModelFile(file);
