@@ -5,33 +5,19 @@
 // numbers; a refused script must exit with status 1 and a diagnostic at the line the case names.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { readNpy, toNumbers, type Tensor } from "../runtime/index.js";
+import { readNpy } from "../runtime/index.js";
+import { assertClose, loadCases, type Case } from "./helpers.js";
 import { runCli } from "../cli/app.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 process.chdir(ROOT); // the cases' command lines are relative to the repository
 
-interface Case {
-  name: string;
-  model: string;
-  also_models?: string[];
-  script: string;
-  dir: string;
-  expect: "ok" | "error";
-  expected?: Record<string, { dtype: string; shape: number[] }>;
-  atol?: number;
-  rtol?: number;
-  tolerance_overrides?: Record<string, { atol?: number; rtol?: number }>;
-  error?: { kind: string; mentions?: string[]; line?: number; column?: number };
-  command?: string;
-}
-
-const cases = (JSON.parse(readFileSync(join(ROOT, "test/fixtures/cases.json"), "utf8")) as { cases: Case[] }).cases;
+const cases = loadCases();
 const scratch = mkdtempSync(join(tmpdir(), "intv-examples-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -40,17 +26,6 @@ function commandLine(c: Case, model: string, out: string): string[] {
   const words = (c.command ?? `intv run ${c.script} --model ${c.model} --out OUT`).split(/\s+/).filter(Boolean);
   assert.equal(words.shift(), "intv");
   return words.map((w, i) => (w === "OUT" ? out : words[i - 1] === "--model" ? model : w));
-}
-
-function assertClose(actual: Tensor, expected: Tensor, atol: number, rtol: number, what: string): void {
-  assert.equal(actual.type, expected.type, `${what}: element type`);
-  assert.deepEqual(actual.dims, expected.dims, `${what}: shape`);
-  const a = toNumbers(actual);
-  const e = toNumbers(expected);
-  for (let i = 0; i < e.length; i++) {
-    const ok = Math.abs(a[i]! - e[i]!) <= atol + rtol * Math.abs(e[i]!) || (Number.isNaN(a[i]) && Number.isNaN(e[i]));
-    if (!ok) assert.fail(`${what}: element ${i} is ${a[i]}, expected ${e[i]} (tolerance ${atol} + ${rtol}·|expected|)`);
-  }
 }
 
 /** Run the command line in this process, capturing what it prints. */

@@ -8,26 +8,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { compile, encodeModel } from "../compiler/index.js";
 import { Runtime, readNpy, type Tensor } from "../runtime/index.js";
-import { assertClose } from "./helpers.js";
+import { ROOT, assertClose, loadCases } from "./helpers.js";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-
-interface Case {
-  name: string;
-  model: string;
-  also_models?: string[];
-  script: string;
-  dir: string;
-  inputs: Record<string, { kind: string; dtype: string; shape: number[]; file: string }>;
-  expect: "ok" | "error";
-  expected?: Record<string, { dtype: string; shape: number[] }>;
-  atol?: number;
-  rtol?: number;
-  tolerance_overrides?: Record<string, { atol: number; rtol: number }>;
-  error?: { kind: string; mentions?: string[]; line?: number; column?: number };
-}
-
-const cases = (JSON.parse(readFileSync(path.join(ROOT, "test/fixtures/cases.json"), "utf8")) as { cases: Case[] }).cases;
+const cases = loadCases();
 
 /** The file name `intv run` writes a result to. */
 function fileName(kind: "save" | "output", name: string): string {

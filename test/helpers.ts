@@ -1,6 +1,8 @@
 // Shared test helpers.
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { toNumbers, type Tensor } from "../runtime/index.js";
 
 /** numpy.allclose, elementwise: |actual - expected| <= atol + rtol * |expected|, with equal shape and type. */
@@ -22,3 +24,26 @@ export function assertClose(actual: Tensor, expected: Tensor, atol: number, rtol
   assert.ok(at < 0, `${what}: element ${at} is ${a[at]}, expected ${e[at]} (tolerance ${atol} + ${rtol}·|expected|)`);
 }
 
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+
+/** One case of test/fixtures/cases.json (format: tools/fixtures/README.md). */
+export interface Case {
+  name: string;
+  model: string;
+  also_models?: string[];
+  script: string;
+  dir: string;
+  inputs: Record<string, { kind: string; dtype: string; shape: number[]; file: string }>;
+  expect: "ok" | "error";
+  expected?: Record<string, { dtype: string; shape: number[] }>;
+  atol?: number;
+  rtol?: number;
+  tolerance_overrides?: Record<string, { atol?: number; rtol?: number }>;
+  error?: { kind: string; mentions?: string[]; line?: number; column?: number };
+  command?: string;
+}
+
+export function loadCases(): Case[] {
+  return (JSON.parse(readFileSync(path.join(ROOT, "test/fixtures/cases.json"), "utf8")) as { cases: Case[] }).cases;
+}
