@@ -28,6 +28,8 @@ export class Builder {
   /** Initializers added by the compiler, by content key, so `load` of one file is one tensor. */
   private readonly constantCache = new Map<string, Value>();
   private maxNodes = Infinity;
+  /** The next suffix to try for each base name given to `freshName`. */
+  private readonly suffixes = new Map<string, number>();
   private startNodes = 0;
 
   constructor(
@@ -40,8 +42,13 @@ export class Builder {
   }
 
   freshName(base: string): string {
+    // Resume at the last suffix given for `base`: counting up from 1 each time made n names with
+    // one base (the constants of one statement, such as `unbind` of a long axis) cost n^2/2
+    // lookups — 20,000 took two minutes (found by test/fuzz.test.ts). Same names as before.
     let name = base;
-    for (let i = 1; this.model.names.has(name); i++) name = `${base}_${i}`;
+    let i = this.suffixes.get(base) ?? 1;
+    while (this.model.names.has(name)) name = `${base}_${i++}`;
+    this.suffixes.set(base, i);
     this.model.names.add(name);
     return name;
   }
