@@ -79,11 +79,29 @@ test("control flow: a model with an If node survives, and a patch read inside bo
   }
 });
 
-test("control flow: a value inside an If body is refused with a clear message, not silently skipped", async () => {
-  const result = await compile({ source: "save t = branch.output", filename: path.join(FIX, "s.intv"), model: path.join(FIX, "branchy.onnx") });
+test("control flow: a module inside If branches is saved and patched in every branch it runs in", async () => {
+  const source = "save before = branch.output\nbranch.output *= 10\nsave after = branch.output\nextra.output += 1";
+  const result = await compileOk(source, path.join(FIX, "branchy.onnx"));
+  const runtime = await Runtime.load(encodeModel(result.model!));
+  const x: Tensor = { type: "float32", dims: [2, 3], data: Float32Array.from([1, -2, 3, -4, 5, 0.5]) };
+  const relu = [1, 0, 3, 0, 5, 0.5];
+  for (const cond of [true, false]) {
+    const run = await runtime.run({ x, cond: { type: "bool", dims: [], data: Uint8Array.from([cond ? 1 : 0]) } });
+    const branch = relu.map((v) => (cond ? v * 2 : v + 1));
+    assert.deepEqual([...(run.saves.get("before")!.data as Float32Array)], branch, `before, cond=${cond}`);
+    const after = branch.map((v) => v * 10);
+    assert.deepEqual([...(run.saves.get("after")!.data as Float32Array)], after, `after, cond=${cond}`);
+    // `extra` runs in the then branch only: its patch applies there.
+    const out = after.map((v) => -(cond ? v + 1 : v));
+    assert.deepEqual([...(run.outputs.get("out")!.data as Float32Array)], out, `out, cond=${cond}`);
+  }
+});
+
+test("control flow: a value that exists in one branch only cannot be read after the If", async () => {
+  const result = await compile({ source: "save t = extra.output", filename: path.join(FIX, "s.intv"), model: path.join(FIX, "branchy.onnx") });
   const d = result.diagnostics.find((x) => x.code === "E0212");
   assert.ok(d, JSON.stringify(result.diagnostics));
-  assert.match(d.message, /inside a control-flow body \(the `If` node `\/choose\/If`\)/);
+  assert.match(d.message, /computed in only some branches of the `If` node `\/choose\/If`/);
 });
 
 test("the compiled model describes itself and names inserted nodes after the script", async () => {

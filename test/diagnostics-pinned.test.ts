@@ -14,6 +14,7 @@ const DIR = "test/fixtures/diagnostics";
 const models = {
   gpt2: decodeModel(readFileSync("test/fixtures/gpt2/model.onnx")),
   cnn: decodeModel(readFileSync("test/fixtures/cnn/model.onnx")),
+  branchy: decodeModel(readFileSync("test/fixtures/compiler/branchy.onnx")),
 };
 
 for (const file of readdirSync(DIR).filter((f) => f.endsWith(".intv")).sort()) {
@@ -21,7 +22,8 @@ for (const file of readdirSync(DIR).filter((f) => f.endsWith(".intv")).sort()) {
   test(`${code} is rendered as pinned`, async () => {
     const filename = path.join(DIR, file);
     const source = readFileSync(filename, "utf8");
-    const model = file.includes(".cnn.") ? models.cnn : models.gpt2;
+    // CODE.intv runs on the GPT-2 fixture, CODE.cnn.intv and CODE.branchy.intv on those models.
+    const model = file.includes(".cnn.") ? models.cnn : file.includes(".branchy.") ? models.branchy : models.gpt2;
     const result = await compile({ source, filename, model, allowPaths: ["test/fixtures/compiler"] });
     assert.ok(result.diagnostics.some((d) => d.code === code), `${file} must produce ${code}: ${JSON.stringify(result.diagnostics)}`);
     const text = renderDiagnostics(result.diagnostics, result.sources);

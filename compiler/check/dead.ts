@@ -1,7 +1,7 @@
 // Removing what the script created but nothing uses: pass copies beyond what later passes read,
 // and nodes of lazily built values. The model's own nodes are always kept.
 
-import type { Graph, Node } from "../ir/index.js";
+import type { Graph, Node, Value } from "../ir/index.js";
 import { predecessorValues } from "../ir/index.js";
 
 /** Nodes that contribute to a graph output. */
@@ -27,7 +27,21 @@ export function liveNodes(graph: Graph): Set<Node> {
 
 export function removeDead(graph: Graph, keep: Set<Node>): void {
   const live = liveNodes(graph);
-  for (const n of [...graph.nodes]) if (!live.has(n) && !keep.has(n)) graph.removeNode(n);
+  const dead = new Set([...graph.nodes].filter((n) => !live.has(n) && !keep.has(n)));
+  // Drop the dead nodes' uses one value at a time, in one sweep of its list: removing them node by
+  // node searched a value's list once per use, quadratic for a value read by every iteration of a
+  // long loop (40,000 reads took seconds; found by test/fuzz.test.ts).
+  const read = new Set<Value>();
+  for (const n of dead) for (const v of n.inputs) if (v) read.add(v);
+  for (const v of read) {
+    let kept = 0;
+    for (const u of v.uses) if (u.index < 0 || !dead.has(u.node)) v.uses[kept++] = u;
+    v.uses.length = kept;
+  }
+  for (const n of dead) {
+    n.inputs.fill(null);
+    graph.removeNode(n);
+  }
   // Initializers the compiler added and nothing reads any more.
   for (let i = graph.initializers.length - 1; i >= 0; i--) {
     const v = graph.initializers[i]!;

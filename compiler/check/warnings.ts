@@ -60,7 +60,14 @@ export function unreachedPatchWarnings(graph: Graph, patches: PatchRecord[]): Di
   const out: Diagnostic[] = [];
   const seen = new Set<number>();
   for (const p of patches) {
-    if (p.outputs.length > 0 || p.rewired.some((u) => live.has(u.node))) continue;
+    // A patch inside an If branch reaches what its If node reaches.
+    const reaches = (n: Node) => {
+      let node: Node | null = n;
+      while (node && node.graph !== graph) node = node.graph.owner;
+      return node !== null && live.has(node);
+    };
+    const inBranch = p.value.graph !== graph && p.value.graph.owner !== null && reaches(p.value.graph.owner);
+    if (inBranch || p.outputs.length > 0 || p.rewired.some((u) => reaches(u.node))) continue;
     if (seen.has(p.span.offset)) continue;
     seen.add(p.span.offset);
     out.push({

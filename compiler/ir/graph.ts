@@ -182,6 +182,23 @@ export class Graph {
     this.nodes.delete(node);
   }
 
+  /**
+   * `v` as seen from this scope: itself if it is defined here, else an outer-scope proxy (created
+   * on first use, with the owning node recorded as an implicit consumer at each level).
+   */
+  outerRef(v: Value): Value {
+    if (v.graph === this) return v;
+    const existing = this.outerValues.get(v.name);
+    if (existing && existing.resolve() === v.resolve()) return existing;
+    if (!this.parent || !this.owner) throw new Error(`\`${v.name}\` is not visible from this graph`);
+    const outerSide = this.parent.outerRef(v);
+    const proxy = new Value(v.name, "outer", v.type, this);
+    proxy.outer = outerSide;
+    this.outerValues.set(v.name, proxy);
+    outerSide.uses.push({ node: this.owner, index: -1, inner: proxy });
+    return proxy;
+  }
+
   /** Rename a value in this scope (the caller guarantees the new name is free). */
   rename(value: Value, name: string): void {
     this.values.delete(value.name);

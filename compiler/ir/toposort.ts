@@ -10,12 +10,19 @@ export interface TopoResult {
   cyclic: Node[];
 }
 
-export function toposort(graph: Graph): TopoResult {
+/**
+ * With `only`, orders just those nodes of the graph, by the edges among them (edges from other
+ * nodes are taken as met): what a pass copy needs, in time linear in the copied nodes rather than
+ * in the whole graph, which holds every earlier pass's copy.
+ */
+export function toposort(graph: Graph, only?: ReadonlySet<Node>): TopoResult {
   const pending = new Map<Node, number>();
   const ready = new MinHeap<Node>((a, b) => a.order - b.order);
-  for (const node of graph.nodes) {
+  const nodes = only ? [...only].filter((n) => n.graph === graph && graph.nodes.has(n)) : graph.nodes;
+  const counted = (n: Node | null | undefined): n is Node => !!n && n.graph === graph && (!only || only.has(n));
+  for (const node of nodes) {
     let count = 0;
-    for (const v of predecessorValues(node)) if (v.producer && v.producer.graph === graph) count++;
+    for (const v of predecessorValues(node)) if (counted(v.producer)) count++;
     pending.set(node, count);
     if (count === 0) ready.push(node);
   }
@@ -26,14 +33,15 @@ export function toposort(graph: Graph): TopoResult {
     for (const out of node.outputs) {
       if (!out) continue;
       for (const use of out.uses) {
-        if (use.node.graph !== graph) continue;
+        if (!counted(use.node)) continue;
         const left = pending.get(use.node)! - 1;
         pending.set(use.node, left);
         if (left === 0) ready.push(use.node);
       }
     }
   }
-  const cyclic = order.length === graph.nodes.size ? [] : [...graph.nodes].filter((n) => pending.get(n)! > 0);
+  const size = only ? (nodes as Node[]).length : graph.nodes.size;
+  const cyclic = order.length === size ? [] : [...nodes].filter((n) => pending.get(n)! > 0);
   return { order, cyclic };
 }
 

@@ -32,10 +32,15 @@ export class Builder {
   private readonly suffixes = new Map<string, number>();
   private startNodes = 0;
 
+  /** Where new nodes go: the main graph, or the If branch a statement is being lowered into. */
+  graph: Graph;
+
   constructor(
     readonly model: IrModel,
-    readonly graph: Graph,
-  ) {}
+    main: Graph,
+  ) {
+    this.graph = main;
+  }
 
   get opset(): number {
     return this.model.opset;
@@ -79,7 +84,9 @@ export class Builder {
     const attribute = Object.entries(attrs).map(([name, v]) => attributeProto(name, v));
     const proto = { name: `${prefix}/${opType}_${n}`, op_type: opType, doc_string: this.docString() } as Parameters<Graph["addNode"]>[0];
     if (attribute.length > 0) proto.attribute = attribute;
-    const node = this.graph.addNode(proto, inputs, outNames);
+    // Values of enclosing scopes are read inside a body through proxies (explicit outer edges).
+    const scoped = inputs.map((v) => (v && v.graph !== this.graph ? this.graph.outerRef(v) : v));
+    const node = this.graph.addNode(proto, scoped, outNames);
     inferNodeTypes(node);
     return node.outputs as Value[];
   }
@@ -100,9 +107,10 @@ export class Builder {
     if (cached) return cached;
     const name = this.freshName(`intv.const.${this.location()}`);
     const t: TensorProto = { ...tensor, name };
-    const v = this.graph.addValue(name, "initializer", { elemType: t.data_type ?? 0, shape: (t.dims ?? []).map(Number) });
+    const main = this.model.graph;
+    const v = main.addValue(name, "initializer", { elemType: t.data_type ?? 0, shape: (t.dims ?? []).map(Number) });
     v.initializer = t;
-    this.graph.initializers.push(v);
+    main.initializers.push(v);
     if (key !== undefined) this.constantCache.set(key, v);
     return v;
   }

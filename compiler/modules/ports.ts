@@ -7,7 +7,7 @@
 // Each port knows its consumer slots: patching `M.output` rewires the slots outside M, patching
 // `M.input` only the slots inside M (see docs/language.md, "Port semantics").
 
-import type { Node, Use, Value } from "../ir/index.js";
+import type { Graph, Node, Use, Value } from "../ir/index.js";
 import type { Module } from "./tree.js";
 
 export interface Port {
@@ -29,18 +29,44 @@ export interface ModulePorts {
 const INTEGERISH = new Set([6, 7, 9, 12, 13]); // int32 int64 bool uint32 uint64
 
 export function modulePorts(m: Module): ModulePorts {
+  const main = m.tree.model.graph;
   const nodes = m.nodes();
+  const mainNodes = nodes.filter((n) => n.graph === main);
+  if (mainNodes.length > 0 || nodes.length === 0) return portsOf(m, mainNodes, main);
+  // Only inside If/Loop bodies: describe the first body it appears in (see modulePortsByScope).
+  return portsOf(m, nodes.filter((n) => n.graph === nodes[0]!.graph), nodes[0]!.graph);
+}
+
+/**
+ * A module whose nodes sit inside control-flow bodies has one set of ports per body (an If's
+ * `then_branch` and `else_branch` each compute it). Keyed by the body graph.
+ */
+export function modulePortsByScope(m: Module): Map<Graph, ModulePorts> {
+  const byGraph = new Map<Graph, Node[]>();
+  const main = m.tree.model.graph;
+  for (const n of m.nodes()) {
+    if (n.graph === main) continue;
+    const list = byGraph.get(n.graph) ?? [];
+    list.push(n);
+    byGraph.set(n.graph, list);
+  }
+  return new Map([...byGraph].map(([g, nodes]) => [g, portsOf(m, nodes, g)]));
+}
+
+/** Ports of the module's nodes within one graph scope; `graphOutputs` are positions in that graph's outputs. */
+function portsOf(m: Module, nodes: Node[], graph: Graph): ModulePorts {
   const inside = new Set<Node>(nodes);
-  const graph = m.tree.model.graph;
   const inputs: Port[] = [];
   const seenIn = new Set<Value>();
   const outputs: Port[] = [];
   const seenOut = new Set<Value>();
+  const isMain = graph.parent === null;
   for (const node of nodes) {
     for (const raw of node.inputs) {
       if (!raw) continue;
-      const v = raw.resolve();
-      if (seenIn.has(v) || isConstantLike(v) || (v.producer && inside.has(v.producer))) continue;
+      // In a body, an outer value is read through its proxy, whose uses are the body's slots.
+      const v = isMain ? raw.resolve() : raw;
+      if (seenIn.has(v) || isConstantLike(v.resolve()) || (v.producer && inside.has(v.producer))) continue;
       seenIn.add(v);
       const slots = v.uses.filter((u) => inside.has(u.node));
       inputs.push({ module: m, kind: "input", index: inputs.length, value: v, slots, graphOutputs: [] });
@@ -49,8 +75,7 @@ export function modulePorts(m: Module): ModulePorts {
       if (!v || seenOut.has(v)) continue;
       const slots = v.uses.filter((u) => !inside.has(u.node));
       const graphOutputs = graph.outputs.flatMap((o, i) => (o === v ? [i] : []));
-      const bodyOutput = v.graph !== graph && v.graph.outputs.includes(v); // an If/Loop body's result
-      if (slots.length === 0 && graphOutputs.length === 0 && !bodyOutput) continue;
+      if (slots.length === 0 && graphOutputs.length === 0) continue;
       seenOut.add(v);
       outputs.push({ module: m, kind: "output", index: 0, value: v, slots, graphOutputs });
     }

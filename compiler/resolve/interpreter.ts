@@ -6,7 +6,7 @@
 import { printExpr, type Expr, type Script, type Stmt } from "../../grammar/index.js";
 import type { Diagnostic, Span } from "../diagnostics/index.js";
 import { suggest } from "../diagnostics/index.js";
-import type { IrModel, Node, Value } from "../ir/index.js";
+import type { Graph, IrModel, Node, Value } from "../ir/index.js";
 import type { ModelProto, TensorProto } from "../onnx/index.js";
 import { elemTypeCode } from "../onnx/index.js";
 import { modulePorts, type ModuleTree } from "../modules/index.js";
@@ -342,11 +342,31 @@ export class Interpreter {
       fail("E0211", `cannot assign to ${describe(place)}`, target.span, "patch a port such as `M.output`, `M.input` or a parameter, or bind a name with `let`");
     }
     const port = place.ref;
+    if (port.instances) {
+      // A module inside If branches: the patch is lowered into each branch it appears in, where
+      // its value (and the right-hand side's reads of it) are the branch's own.
+      for (const inst of port.instances) {
+        this.inBranch(pass.graphOf(inst), () => {
+          const current = pass.readInstance(port, inst);
+          const value = this.patchValue(stmt, scope, pass, port, current, items, target.span);
+          const rewired = pass.patchInstance(port, inst, value);
+          this.patches.push({ seq: this.seq, span: target.span, display: port.display, port, pass, value, rewired, outputs: [] });
+        });
+      }
+      return;
+    }
     const current = this.readPort(port, pass, target.span, false);
-    let value: Value;
+    const value = this.patchValue(stmt, scope, pass, port, current, items, target.span);
+    const { rewired, outputs } = pass.patch(port, value);
+    this.patches.push({ seq: this.seq, span: target.span, display: port.display, port, pass, value, rewired, outputs });
+  }
+
+  /** The new value of a patched port: `=`, `op=`, whole or partial (`REF[items]`). */
+  private patchValue(stmt: Extract<Stmt, { kind: "Assign" }>, scope: Scope, pass: PassState, port: PortRef, current: Value, items: IndexItem[] | null, targetSpan: Span): Value {
     const rhs: Arg = { value: this.eval(stmt.value, scope, pass), span: stmt.value.span };
+    let value: Value;
     if (items) {
-      const region = indexTensor(this.b, current, items, target.span);
+      const region = indexTensor(this.b, current, items, targetSpan);
       let v = this.tensorOf(rhs, region);
       if (stmt.op !== "=") v = binary(this.b, stmt.op[0]!, region, v, stmt.span);
       value = scatterTensor(this.b, current, items, v, stmt.span);
@@ -356,9 +376,20 @@ export class Interpreter {
       else this.checkPatchType(current, v, port, stmt.value.span);
       value = v;
     }
-    if (value === current) value = this.b.op1("Identity", [value]);
-    const { rewired, outputs } = pass.patch(port, value);
-    this.patches.push({ seq: this.seq, span: target.span, display: port.display, port, pass, value, rewired, outputs });
+    // A patch needs a value of its own in the patched scope (an Identity when it is the same tensor).
+    if (value === current || value.graph !== this.b.graph) value = this.b.op1("Identity", [value]);
+    return value;
+  }
+
+  /** Lower what `fn` creates into an If branch instead of the main graph. */
+  private inBranch(graph: Graph, fn: () => void): void {
+    const outer = this.b.graph;
+    this.b.graph = graph;
+    try {
+      fn();
+    } finally {
+      this.b.graph = outer;
+    }
   }
 
   private checkPatchType(current: Value, v: Value, port: PortRef, span: Span): void {
@@ -460,9 +491,43 @@ export class Interpreter {
   }
 
   private readPort(ref: PortRef, pass: PassState, span: Span, record: boolean): Value {
-    const value = pass.read(ref);
+    const value = ref.instances ? this.readBranchPort(ref, pass, span) : pass.read(ref);
     if (record) this.reads.push({ seq: this.seq, span, display: ref.display, value, pass });
     return value;
+  }
+
+  /**
+   * A port of a module inside If branches. Inside one of its branches it is that branch's value;
+   * elsewhere it is the value of whichever branch ran: each branch's value becomes an extra
+   * output of its branch, and the If node gets the matching extra output.
+   */
+  private readBranchPort(ref: PortRef, pass: PassState, span: Span): Value {
+    const instances = ref.instances!;
+    const here = instances.find((i) => pass.graphOf(i) === this.b.graph);
+    if (here) return pass.readInstance(ref, here);
+    const owners = new Set(instances.map((i) => pass.graphOf(i).owner!));
+    const owner = [...owners][0]!;
+    const branches = [...owner.subgraphs.values()];
+    if (owners.size !== 1 || branches.length !== instances.length) {
+      fail("E0212", `\`${ref.display}\` is computed in only some branches of the \`If\` node \`${owner.name}\`, so it has no value when another branch runs`, span,
+        "patch it (a patch applies in the branches where the module runs), or read a value computed after the If");
+    }
+    const values = branches.map((g) => pass.readInstance(ref, instances.find((i) => pass.graphOf(i) === g)!));
+    const cached = pass.merged.get(ref.key);
+    if (cached && cached.values.every((v, i) => v === values[i])) return cached.out;
+    // Each branch returns the value through an Identity of its own: a body listing one tensor as
+    // two of its outputs made onnxruntime 1.30 return the wrong branch's value for the other.
+    branches.forEach((g, i) => {
+      this.inBranch(g, () => g.outputs.push(this.b.op1("Identity", [values[i]!])));
+      g.outputInfos.push(null);
+    });
+    const main = this.model.graph;
+    const out = main.addValue(this.b.freshName(`${owner.name || "If"}/intv.${ref.display}`), "node", values[0]!.resolve().type);
+    out.producer = owner;
+    out.producerIndex = owner.outputs.length;
+    owner.outputs.push(out);
+    pass.merged.set(ref.key, { values, out });
+    return out;
   }
 
   private evalRaw(expr: Expr, scope: Scope, pass: PassState): CVal {

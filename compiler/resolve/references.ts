@@ -4,8 +4,8 @@
 import type { Span } from "../diagnostics/index.js";
 import { suggest } from "../diagnostics/index.js";
 import type { IrModel, Use, Value } from "../ir/index.js";
-import { modulePorts, moduleParams, type Module, type ModuleTree, type Port } from "../modules/index.js";
-import type { PortRef } from "../splice/index.js";
+import { modulePorts, modulePortsByScope, moduleParams, type Module, type ModuleTree, type Port } from "../modules/index.js";
+import type { PortInstance, PortRef } from "../splice/index.js";
 import { fail } from "../lower/errors.js";
 
 const PORT_WORDS = ["input", "inputs", "output", "outputs", "calls"];
@@ -45,7 +45,7 @@ export class References {
   private remember(ref: PortRef): PortRef {
     const found = this.cache.get(ref.key);
     if (found) return found;
-    if (ref.value.graph !== this.model.graph) {
+    if (ref.value.graph !== this.model.graph && !ref.instances) {
       // Values inside If/Loop/Scan bodies exist once per iteration or branch; a save or patch
       // there needs splicing into the body itself, which intv does not do yet. Say so.
       const owner = ref.value.graph.owner;
@@ -81,7 +81,28 @@ export class References {
         list.length > 0 ? `${kind} indices go from 0 to ${list.length - 1}; \`intv inspect\` lists them` : undefined);
     }
     const word = i === 0 ? kind : `${kind}s[${i}]`;
-    return this.remember({ key: `${kind}:${m.path}:${i}`, display: `${m.displayPath}.${word}`, module: m, value: port.value, slots: port.slots, graphOutputs: port.graphOutputs, direction: kind, depth: m.path === "" ? 0 : m.path.split(".").length });
+    const ref: PortRef = { key: `${kind}:${m.path}:${i}`, display: `${m.displayPath}.${word}`, module: m, value: port.value, slots: port.slots, graphOutputs: port.graphOutputs, direction: kind, depth: m.path === "" ? 0 : m.path.split(".").length };
+    if (port.value.graph !== this.model.graph && !this.cache.has(ref.key)) ref.instances = this.branchInstances(m, kind, i, ref.display, span);
+    return this.remember(ref);
+  }
+
+  /**
+   * A module inside the branches of an If node of the main graph: its port in every branch it
+   * appears in. Deeper nesting (a Loop body, an If inside a branch) is refused (E0212).
+   */
+  private branchInstances(m: Module, kind: "input" | "output", i: number, display: string, span: Span): PortInstance[] {
+    const instances: PortInstance[] = [];
+    for (const [graph, ports] of modulePortsByScope(m)) {
+      const owner = graph.owner;
+      if (!owner || owner.opType !== "If" || owner.graph !== this.model.graph) {
+        fail("E0212", `\`${display}\` is computed inside a control-flow body (the \`${owner?.opType ?? "?"}\` node \`${owner?.name ?? ""}\`)`, span,
+          "intv saves and patches modules inside the branches of an If node of the main graph; inside Loop/Scan bodies or nested control flow it cannot yet");
+      }
+      const port = (kind === "input" ? ports.inputs : ports.outputs)[i];
+      if (!port) fail("E0103", `\`${m.displayPath}\` has no ${kind} ${i} in one of the branches it appears in`, span);
+      instances.push({ graph, value: port.value, slots: port.slots, bodyOutputs: port.graphOutputs });
+    }
+    return instances;
   }
 
   param(m: Module, name: string, span: Span): PortRef | null {

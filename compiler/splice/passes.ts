@@ -4,9 +4,9 @@
 // slots onto its own nodes.
 
 import type { Span } from "../diagnostics/index.js";
-import type { IrModel, Node, Use, Value } from "../ir/index.js";
+import type { Graph, IrModel, Node, Use, Value } from "../ir/index.js";
 import { copyMainGraph, type GraphCopy } from "./clone.js";
-import { covers, type PortRef, type SlotIds } from "./ports.js";
+import { covers, type PortInstance, type PortRef, type SlotIds } from "./ports.js";
 
 export interface PatchRecord {
   /** Order of the patch among all statements executed (after unrolling). */
@@ -99,6 +99,39 @@ export class PassState {
     list.push({ slots: this.slotIds.keys(port), port, value });
     this.patches.set(port.value, list);
     return { rewired, outputs };
+  }
+
+  // ---- ports of modules inside If branches (one instance per branch) ----
+
+  private readonly instanceValues = new Map<string, Value>();
+  /** Branch values already routed out of their If node, so reading twice adds one output. */
+  readonly merged = new Map<string, { values: Value[]; out: Value }>();
+
+  /** The branch graph of this pass for an instance (its copy in a copied pass). */
+  graphOf(inst: PortInstance): Graph {
+    return this.copy?.graphs.get(inst.graph) ?? inst.graph;
+  }
+
+  private instanceKey(port: PortRef, inst: PortInstance): string {
+    return `${port.key}#${port.instances!.indexOf(inst)}`;
+  }
+
+  readInstance(port: PortRef, inst: PortInstance): Value {
+    return this.instanceValues.get(this.instanceKey(port, inst)) ?? this.mapValue(inst.value);
+  }
+
+  /** Rewire the instance's consumers inside its branch (and the branch's outputs) to `value`. */
+  patchInstance(port: PortRef, inst: PortInstance, value: Value): Use[] {
+    const graph = this.graphOf(inst);
+    const rewired: Use[] = [];
+    for (const base of inst.slots) {
+      const use = this.mapUse(base);
+      graph.rewire(use, value);
+      rewired.push(use);
+    }
+    for (const i of inst.bodyOutputs) graph.outputs[i] = value;
+    this.instanceValues.set(this.instanceKey(port, inst), value);
+    return rewired;
   }
 
   /** Point this pass's uses of a model input at another value (`pass p(input_ids = other)`). */

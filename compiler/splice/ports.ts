@@ -1,8 +1,19 @@
 // A place in the model a script can read or patch, in terms of the imported graph. Passes map it
 // onto their own copy of the computation (passes.ts).
 
-import type { Use, Value } from "../ir/index.js";
+import type { Graph, Use, Value } from "../ir/index.js";
 import type { Module } from "../modules/index.js";
+
+/** A port of a module that sits inside If branches: one instance per branch it appears in. */
+export interface PortInstance {
+  /** The branch graph (in the imported model). */
+  graph: Graph;
+  value: Value;
+  /** Consumer slots inside the branch. */
+  slots: Use[];
+  /** Positions in the branch's outputs. */
+  bodyOutputs: number[];
+}
 
 export interface PortRef {
   /** Identity of the port (`out:transformer.h.2.mlp:0`), for tracking its patches. */
@@ -24,6 +35,8 @@ export interface PortRef {
   direction: "output" | "input";
   /** Nesting depth: the root is 0, `a.b` is 2, a raw tensor or parameter is innermost (Infinity). */
   depth: number;
+  /** For a module inside If branches: its port in each branch (then `value`/`slots` are unused). */
+  instances?: PortInstance[];
 }
 
 /**
