@@ -132,3 +132,16 @@ test("an earlier pass computes only what later passes read", async () => {
   const copies = result.model!.graph!.node!.filter((n) => n.name?.startsWith("first/")).length;
   assert.ok(copies > 0 && copies < plain / 5, `the first pass copies ${copies} of ${plain} nodes`);
 });
+
+test("an index past a dimension known only at run time fails at run time, at the script line", async () => {
+  const result = await compileOk("transformer.h[2].output[1] = transformer.h[2].output[0]", gpt2);
+  const runtime = await Runtime.load(encodeModel(result.model!), { sources: result.sources });
+  const one: Tensor = { type: "int64", dims: [1, 4], data: BigInt64Array.from([1n, 2n, 3n, 4n]) };
+  await assert.rejects(runtime.run({ input_ids: one }), (e: Error & { diagnostic?: { code: string; span?: { line: number } } }) => {
+    assert.equal(e.diagnostic?.code, "E0601");
+    assert.equal(e.diagnostic?.span?.line, 1);
+    return true;
+  });
+  // With two rows it runs.
+  assert.ok((await runtime.run({ input_ids: ids })).outputs.get("logits"));
+});

@@ -70,24 +70,27 @@ export function indexTensor(b: Builder, x: Value, items: IndexItem[], span: Span
   const rank = rankOf(x);
   const placed = placeItems(items, rank, span);
   placed.forEach((p) => checkStatic(x, p));
-  const sliced = placed.filter((p) => p.item.kind !== "tensor" && !isFull(p.item));
+  const sliced = placed.filter((p) => p.item.kind === "slice" && !isFull(p.item));
   let out = x;
   if (sliced.length > 0) {
     const bounds = sliced.map((p) => sliceBounds(p.item));
     const vec = (k: number) => b.constant(INT64, bounds.map((bd) => bd[k]!), [bounds.length]);
     out = b.op1("Slice", [out, vec(0), vec(1), b.ints(sliced.map((p) => p.axis)), vec(2)]);
   }
-  // Tensor indices (Gather) from the last axis backwards, so earlier axes keep their numbers.
-  const tensorItems = placed.filter((p) => p.item.kind === "tensor").sort((p, q) => q.axis - p.axis);
-  for (const p of tensorItems) {
-    if (p.axis < 0 && rank === null) fail("E0206", "a tensor index after `...` needs a tensor of known rank", p.item.span);
-    out = b.op1("Gather", [out, (p.item as { value: Value }).value], { axis: p.axis });
+  // Integer and tensor indices are Gathers. An integer index is a Gather (not a Slice) so that an
+  // index past a dimension only known at run time fails there — onnxruntime reports it against
+  // this script line — instead of selecting nothing. Axes are removed so that the others keep
+  // their numbers: negative ones from the most negative, then positive ones from the highest.
+  const gathered = placed.filter((p) => p.item.kind === "int" || p.item.kind === "tensor");
+  if (gathered.some((p) => p.item.kind === "tensor") && gathered.some((p) => p.item.kind === "int")) {
+    fail("E0206", "mixing integer and tensor indices is not supported", span, "index in two steps: `x[i][idx]`");
   }
-  const intAxes = placed.filter((p) => p.item.kind === "int").map((p) => p.axis);
-  if (intAxes.length > 0) {
-    if (tensorItems.length > 0) fail("E0206", "mixing integer and tensor indices is not supported", span, "index in two steps: `x[i][idx]`");
-    out = squeeze(b, out, intAxes);
+  const order = [...gathered.filter((p) => p.axis < 0).sort((p, q) => p.axis - q.axis), ...gathered.filter((p) => p.axis >= 0).sort((p, q) => q.axis - p.axis)];
+  for (const p of order) {
+    const index = p.item.kind === "int" ? b.int(p.item.value) : (p.item as { value: Value }).value;
+    out = b.op1("Gather", [out, index], { axis: p.axis });
   }
+  void rank;
   return out;
 }
 
