@@ -140,10 +140,19 @@ export function parse(source: string, file: string): { script: Script; diagnosti
     statements = cst === undefined ? [] : (builder.visit(cst) as Stmt[]);
     diagnostics = [...lexed.diagnostics, ...syntax, ...builder.diagnostics];
   } catch (e) {
-    // An operator chain the parser recurses on (`1**1**1...`) can still overflow the stack.
+    // The parser can still overflow the stack: on an operator chain it recurses on (`1**1**1...`),
+    // and because Chevrotain recurses once per error it recovers from in a statement list (a few
+    // thousand bad lines crashed intv; found by test/fuzz.test.ts). Report what it found so far.
     if (!isStackOverflow(e)) throw e;
+    const found = parser.errors;
+    const syntax = syntaxDiagnostics(found, lexed.tokens, lexed.diagnostics.map((d) => d.span!), source, file).slice(0, 100);
+    if (found.length > 100) {
+      const last = syntax[syntax.length - 1]!;
+      const stop: Diagnostic = { code: "E0003", severity: "error", message: `too many syntax errors (${found.length}) to go on`, span: last.span, help: "is this an .intv script?" };
+      return { script: script([]), diagnostics: [...lexed.diagnostics, ...syntax, stop] };
+    }
     const at = lexed.tokens[0] ? tokenSpan(lexed.tokens[0], file) : { file, offset: 0, line: 1, col: 1, length: 0 };
-    return { script: script([]), diagnostics: [...lexed.diagnostics, tooDeep(at, "the script")] };
+    return { script: script([]), diagnostics: [...lexed.diagnostics, ...syntax, tooDeep(at, "the script")] };
   }
   // Drop statements with an expression too deep for the later (recursive) stages.
   statements = statements.filter((s) => {

@@ -471,6 +471,9 @@ export class IntvParser extends CstParser {
   findReSyncTokenType(): TokenType {
     const follows = (this as unknown as { flattenFollowSet(): TokenType[] }).flattenFollowSet();
     for (let k = 1; ; k++) {
+      // Looking further than this for each error made a long run of errors quadratic (1 MB of
+      // stray punctuation took a minute; found by test/fuzz.test.ts): give up on the rest instead.
+      if (k > MAX_RESYNC_LOOKAHEAD) return EOF;
       const next = this.LA(k);
       if (next.tokenType === EOF || resyncPoints.has(next.tokenType)) {
         const match = follows.find((type) => tokenMatcher(next, type));
@@ -480,6 +483,9 @@ export class IntvParser extends CstParser {
     }
   }
 }
+
+/** Tokens looked at to find where to resume after an error. */
+const MAX_RESYNC_LOOKAHEAD = 1000;
 
 /** The one parser instance (building one runs the grammar analysis; reuse it). */
 export const parser = new IntvParser();
