@@ -1,7 +1,7 @@
 // Options shared by the commands that compile a script (check, compile, graph): reading the
 // script, the model, the allowed paths and the limits.
 
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import type { OptionSpec, ParsedArgs } from "./args.js";
 import { UsageError } from "./args.js";
 import { CliError } from "./output.js";
@@ -12,17 +12,44 @@ export const COMPILE_OPTIONS: readonly OptionSpec[] = [
   { name: "allow-path", value: "DIR", repeat: true, description: "a folder `load` and `import` may read besides the script's own" },
   { name: "max-statements", value: "N", description: "statements the script may unroll to (default 100000)" },
   { name: "max-depth", value: "N", description: "nesting of loops and calls (default 64)" },
-  { name: "max-nodes", value: "N", description: "nodes the compiler may add (default 2000000)" },
+  { name: "max-nodes", value: "N", description: "nodes the compiler may add (default 250000)" },
+  { name: "max-source-bytes", value: "N", description: "size of the script (default 1048576)" },
 ];
+
+/**
+ * At most `max + 1` bytes of a file: enough to tell that a script is over the size limit without
+ * reading all of a huge file, or forever from a device or pipe (`/dev/zero`).
+ */
+async function readAtMost(file: string, max: number): Promise<Uint8Array> {
+  const fh = await open(file, "r");
+  try {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    while (total <= max) {
+      const buf = new Uint8Array(Math.min(1 << 20, max + 1 - total));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(buf.subarray(0, bytesRead));
+      total += bytesRead;
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    await fh.close();
+  }
+}
 
 /** Read the script and build the compiler's options; a missing file is one clear error. */
 export async function compileOptionsFrom(args: ParsedArgs): Promise<CompileOptions> {
   const script = args.positionals[0]!;
   if (/\.onnx$/i.test(script)) throw new UsageError(`\`${script}\` is a model; the first argument is the script (.intv)`);
+  const maxSourceBytes = args.positiveInt("max-source-bytes");
+  const { DEFAULT_LIMITS } = await import("../compiler/index.js");
+  const sizeLimit = maxSourceBytes ?? DEFAULT_LIMITS.maxSourceBytes;
   let source: string;
   try {
-    const bytes = await readFile(script);
-    source = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    const bytes = await readAtMost(script, sizeLimit);
+    // Past the limit, the compiler reports the size (E0405) without looking at the text.
+    source = new TextDecoder("utf-8", { fatal: bytes.length <= sizeLimit }).decode(bytes);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === "ENOENT") throw new CliError(`${script}: no such file`);
@@ -37,5 +64,6 @@ export async function compileOptionsFrom(args: ParsedArgs): Promise<CompileOptio
   if (maxStatements !== undefined) limits.maxStatements = maxStatements;
   if (maxDepth !== undefined) limits.maxDepth = maxDepth;
   if (maxNodes !== undefined) limits.maxNodes = maxNodes;
+  if (maxSourceBytes !== undefined) limits.maxSourceBytes = maxSourceBytes;
   return { source, filename: script, model: args.string("model")!, allowPaths: [...args.strings("allow-path")], limits };
 }

@@ -71,6 +71,12 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const sources = new Map([[filename, source]]);
   let plan: InterventionPlan | null = null;
   const done = (diagnostics: Diagnostic[], model: ModelProto | null = null, manifest: Manifest | null = null): CompileResult => ({ model, manifest, diagnostics, sources, plan });
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+
+  // size: a script past the limit is not parsed at all
+  if (Buffer.byteLength(source, "utf8") > limits.maxSourceBytes) {
+    return done([{ code: "E0405", severity: "error", message: `the script \`${filename}\` is larger than the limit of ${limits.maxSourceBytes} bytes`, help: "raise the limit with `--max-source-bytes N` if this is intended" }]);
+  }
 
   // parse
   const parsed = parse(source, filename);
@@ -95,7 +101,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const { ir, tree } = loaded;
   const modelInputs = ir.graph.inputs.filter((v) => !v.initializer);
   const modelOutputs = [...ir.graph.outputs];
-  const interp = new Interpreter({ script: parsed.script, model: ir, tree, files, limits: { ...DEFAULT_LIMITS, ...options.limits } });
+  const interp = new Interpreter({ script: parsed.script, model: ir, tree, files, limits });
   interp.run();
   diagnostics.push(...interp.diagnostics);
   if (hasErrors(diagnostics)) return done(diagnostics);

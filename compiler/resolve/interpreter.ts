@@ -27,11 +27,16 @@ export interface Limits {
   maxStatements: number;
   /** Nesting of loops, passes and function calls. */
   maxDepth: number;
-  /** Nodes the compiler may add. */
+  /** Nodes the compiler may add (each costs about 3 KB of memory while compiling). */
   maxNodes: number;
+  /** Size of the script in bytes (UTF-8), checked before it is parsed. */
+  maxSourceBytes: number;
 }
 
-export const DEFAULT_LIMITS: Limits = { maxStatements: 100_000, maxDepth: 64, maxNodes: 2_000_000 };
+// maxNodes was 2,000,000, which needed about 6 GB: a runaway script ran out of memory (a crash)
+// long before the limit could say so. 250,000 is about 750 MB and 15 s. maxSourceBytes: 1 MiB
+// parses in a few seconds and holds ~100,000 statements, the statement limit.
+export const DEFAULT_LIMITS: Limits = { maxStatements: 100_000, maxDepth: 64, maxNodes: 250_000, maxSourceBytes: 1 << 20 };
 
 /** Elements a `param`'s number default may fill (64 MiB of float32). */
 export const MAX_DEFAULT_ELEMENTS = 1 << 24;
