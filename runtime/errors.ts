@@ -101,6 +101,8 @@ export function spanAt(file: string, line: number, col: number, source?: string)
 export function cleanOrtMessage(text: string): string {
   let s = text.trim();
   s = s.replace(/^\S+\.(?:h|cc|cpp|hpp):\d+ /, "");
+  // A C++ function signature after the location (`onnxruntime::Model::Model(onnx::ModelProto&&, ...) `).
+  s = s.replace(/^[A-Za-z_][\w:<>~]*::[\w<>~]+\((?:[^()]|\([^()]*\))*\)\s+/, "");
   const assertion = / was false\. /.exec(s);
   if (assertion) s = s.slice(assertion.index + assertion[0].length);
   return s.trim();

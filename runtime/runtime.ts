@@ -10,7 +10,7 @@ import { dirname } from "node:path";
 import { InferenceSession, Tensor as OrtTensor } from "onnxruntime-node";
 import { MANIFEST_KEY, parseManifest, type Manifest } from "../compiler/manifest.js";
 import { detachInitializers } from "./defaults.js";
-import { ModelLoadError, RuntimeDiagnosticError, RuntimeInputError, diagnoseRunError } from "./errors.js";
+import { ModelLoadError, RuntimeDiagnosticError, RuntimeInputError, cleanOrtMessage, diagnoseRunError } from "./errors.js";
 import { prepareInputs, type InputSpec, type InputValue } from "./inputs.js";
 import { ModelFormatError, readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
 import { isElemName, type Tensor } from "./tensor.js";
@@ -134,7 +134,9 @@ export class Runtime {
         ? await InferenceSession.create(load, sessionOptions(loadOptions))
         : await InferenceSession.create(load, sessionOptions(loadOptions));
     } catch (e) {
-      throw new ModelLoadError(`cannot load model ${what} in onnxruntime: ${(e as Error).message?.trim() ?? String(e)}`);
+      // Without onnxruntime's source location and C++ signature (a model with a newer IR version
+      // printed 300 characters of them before the reason; found by test/reliability-models.test.ts).
+      throw new ModelLoadError(`cannot load model ${what} in onnxruntime: ${cleanOrtMessage((e as Error).message ?? String(e))}`);
     }
     // The model's own outputs: those the manifest lists, plus any graph output that carries no save.
     const saveOutputs = new Set((manifest?.saves ?? []).map((s) => s.output));
