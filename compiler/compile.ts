@@ -3,9 +3,9 @@
 
 import { parse } from "../grammar/index.js";
 import { DiagnosticError, hasErrors, type Diagnostic } from "./diagnostics/index.js";
-import { importModel, inferTypes, type IrModel } from "./ir/index.js";
+import { importModel, inferTypes, predecessorValues, toposort, type IrModel, type Node } from "./ir/index.js";
 import { buildModuleTree, type ModuleTree } from "./modules/index.js";
-import { readModelFile, decodeModel, type ModelProto } from "./onnx/index.js";
+import { readModelFile, decodeModel, OnnxFormatError, type ModelProto } from "./onnx/index.js";
 import { Interpreter, DEFAULT_LIMITS, type Limits } from "./resolve/index.js";
 import { checkCycles, laterPatchWarnings, removeDead, unreachedPatchWarnings, unusedParamWarnings } from "./check/index.js";
 import { buildManifest, emitModel, restoreOutputNames } from "./emit.js";
@@ -61,8 +61,29 @@ export async function loadModel(model: CompileOptions["model"]): Promise<ModelPr
 
 export function prepareModel(proto: ModelProto): LoadedModel {
   const ir = importModel(proto);
+  // A graph that is cyclic already is not a valid model: say so here, or the cycle check blamed
+  // the script's patches for it (found by test/reliability-models.test.ts).
+  const { cyclic } = toposort(ir.graph);
+  if (cyclic.length > 0) {
+    const node = nodeOnCycle(cyclic);
+    throw new OnnxFormatError(`the graph has a cycle: node \`${node.proto.name || node.proto.op_type}\` depends on its own output; a valid ONNX graph has none`);
+  }
   inferTypes(ir.graph);
   return { ir, tree: buildModuleTree(ir) };
+}
+
+/** A node on a cycle, given the nodes a topological sort left over (on or behind a cycle). */
+function nodeOnCycle(cyclic: Node[]): Node {
+  const left = new Set(cyclic);
+  const seen = new Set<Node>();
+  let node = cyclic[0]!;
+  while (!seen.has(node)) {
+    seen.add(node);
+    const from = [...predecessorValues(node)].map((v) => v.producer).find((p): p is Node => !!p && left.has(p));
+    if (!from) break;
+    node = from;
+  }
+  return node;
 }
 
 export async function compile(options: CompileOptions): Promise<CompileResult> {
@@ -90,7 +111,10 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
     proto = await loadModel(options.model);
     loaded = prepareModel(proto);
   } catch (e) {
-    return done([...diagnostics, { code: "E0701", severity: "error", message: `cannot read the model: ${(e as Error).message}` }]);
+    // Name the file: errors found after decoding (a duplicate name, a cycle) do not.
+    const message = (e as Error).message;
+    const file = typeof options.model === "string" && !message.startsWith(options.model) ? `${options.model}: ` : "";
+    return done([...diagnostics, { code: "E0701", severity: "error", message: `cannot read the model: ${file}${message}` }]);
   }
   if (loaded.ir.opset < MIN_OPSET) {
     return done([...diagnostics, { code: "E0702", severity: "error", message: `the model uses ONNX opset ${loaded.ir.opset}; intv needs opset ${MIN_OPSET} or later`, help: "re-export the model with `opset_version=14` or later" }]);

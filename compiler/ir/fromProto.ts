@@ -48,14 +48,21 @@ function importGraph(gp: GraphProto, parent: Graph | null, owner: Node | null, n
   };
 
   const initByName = new Map((gp.initializer ?? []).map((t) => [t.name ?? "", t]));
+  // Names are defined once (SSA). Two inputs or two initializers of one name were accepted, and
+  // which one a runtime would use is anyone's guess (found by test/reliability-models.test.ts).
+  const twice = (what: string, name: string): OnnxFormatError => new OnnxFormatError(`${what} \`${name}\` is defined twice in graph \`${gp.name ?? ""}\``);
   for (const info of gp.input ?? []) {
+    if (g.values.has(info.name ?? "")) throw twice("input", info.name ?? "");
     const v = define(info.name ?? "", "input", info);
     const init = initByName.get(v.name);
     if (init) v.initializer = init; // an input with a default value
     g.inputs.push(v);
   }
+  const initialized = new Set<string>();
   for (const t of gp.initializer ?? []) {
     const name = t.name ?? "";
+    if (initialized.has(name)) throw twice("initializer", name);
+    initialized.add(name);
     let v = g.values.get(name);
     if (!v) {
       v = define(name, "initializer", null);
@@ -68,6 +75,7 @@ function importGraph(gp: GraphProto, parent: Graph | null, owner: Node | null, n
   }
   for (const t of gp.sparse_initializer ?? []) {
     const name = t.values?.name ?? "";
+    if (g.values.has(name)) throw twice("initializer", name);
     const v = define(name, "initializer", null);
     v.type = { elemType: t.values?.data_type ?? 0, shape: (t.dims ?? []).map(Number) };
     g.initializers.push(v);
