@@ -16,7 +16,7 @@ import { indexTensor, scatterTensor, type IndexItem } from "../lower/indexing.js
 import { binary, elemName, literalFor, shapeOf } from "../lower/ops.js";
 import { PassState, SlotIds, type PatchRecord, type PortRef } from "../splice/index.js";
 import { BUILTIN_NAMES, callBuiltin, isBuiltin, type Arg, type BuiltinContext } from "./builtins.js";
-import { callImported, loadImported } from "./imports.js";
+import { callImported, loadImported, type ImportedModel } from "./imports.js";
 import { materialize, stackAxis } from "./lazy.js";
 import { References } from "./references.js";
 import { Scope } from "./scope.js";
@@ -89,6 +89,7 @@ export class Interpreter {
   /** The model's own nodes, before any copy or insertion. */
   readonly originalNodes: Set<Node>;
   private readonly slotIds = new SlotIds();
+  private readonly imports = new Map<string, ImportedModel | "failed">();
   private readonly passByName = new Map<string, PassState>();
   private readonly saveNames = new Map<string, Span>();
   private readonly model: IrModel;
@@ -267,7 +268,19 @@ export class Interpreter {
         const file = this.input.files.get(stmt.path);
         if (!file || file.kind === "error") return; // reported when the file was read
         if (file.kind !== "onnx") fail("E0402", `\`${stmt.path}\` is not an ONNX model`, stmt.pathSpan);
-        const imported = loadImported(file.model, stmt.path, this.model.opset, stmt.pathSpan);
+        // Imported once per file, however often the statement runs: each import decodes and
+        // types the whole model, and one in a loop of 1,000 took minutes (found by test/fuzz.test.ts).
+        let imported = this.imports.get(stmt.path);
+        if (imported === "failed") throw new AlreadyReported();
+        if (!imported) {
+          try {
+            imported = loadImported(file.model, stmt.path, this.model.opset, stmt.pathSpan);
+          } catch (e) {
+            this.imports.set(stmt.path, "failed");
+            throw e;
+          }
+          this.imports.set(stmt.path, imported);
+        }
         scope.define(stmt.alias, { k: "import", model: imported, alias: stmt.alias }, stmt.aliasSpan);
         return;
       }
