@@ -107,6 +107,45 @@ function tooDeepExpr(stmt: Stmt): Expr | undefined {
   return undefined;
 }
 
+const emptyScript = (source: string, file: string): Script => ({
+  file,
+  source,
+  statements: [],
+  span: { file, offset: 0, line: 1, col: 1, length: source.length },
+});
+
+/**
+ * Half of a UTF-16 surrogate pair, alone: not text, and not encodable as UTF-8. In a comment it
+ * went on into the compiled model (each inserted node's doc string holds its source line) and
+ * the model could not be written (found by test/fuzz.test.ts). Only a caller of the API can pass
+ * one; the command line reads UTF-8.
+ */
+function loneSurrogates(source: string, file: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const re = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+  let line = 1;
+  let lineStart = 0;
+  let scanned = 0;
+  for (let m = re.exec(source); m && out.length < 100; m = re.exec(source)) {
+    const breaks = /\r\n|\r|\n/g;
+    breaks.lastIndex = scanned;
+    for (let b = breaks.exec(source); b && b.index < m.index; b = breaks.exec(source)) {
+      line++;
+      lineStart = b.index + b[0].length;
+    }
+    scanned = lineStart;
+    const code = m[0].charCodeAt(0).toString(16).toUpperCase();
+    out.push({
+      code: "E0001",
+      severity: "error",
+      message: `a lone surrogate (U+${code}) is not text`,
+      span: { file, offset: m.index, line, col: m.index - lineStart + 1, length: 1 },
+      help: "the script must be valid Unicode; was it decoded from bytes that are not UTF-8?",
+    });
+  }
+  return out;
+}
+
 const isStackOverflow = (e: unknown): boolean => e instanceof RangeError && /call stack/i.test(e.message);
 
 /**
@@ -114,6 +153,8 @@ const isStackOverflow = (e: unknown): boolean => e instanceof RangeError && /cal
  * `diagnostics`, and `script` holds every statement it could read.
  */
 export function parse(source: string, file: string): { script: Script; diagnostics: Diagnostic[] } {
+  const surrogates = loneSurrogates(source, file);
+  if (surrogates.length > 0) return { script: emptyScript(source, file), diagnostics: surrogates };
   const lexed = tokenize(source, file);
   const script = (statements: Stmt[]): Script => ({
     file,
