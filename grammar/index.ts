@@ -192,8 +192,9 @@ export function parse(source: string, file: string): { script: Script; diagnosti
       const stop: Diagnostic = { code: "E0003", severity: "error", message: `too many syntax errors (${found.length}) to go on`, span: last.span, help: "is this an .intv script?" };
       return { script: script([]), diagnostics: [...lexed.diagnostics, ...syntax, stop] };
     }
+    // A few errors before the overflow are the overflow's own doing (a deep chain cut short).
     const at = lexed.tokens[0] ? tokenSpan(lexed.tokens[0], file) : { file, offset: 0, line: 1, col: 1, length: 0 };
-    return { script: script([]), diagnostics: [...lexed.diagnostics, ...syntax, tooDeep(at, "the script")] };
+    return { script: script([]), diagnostics: [...lexed.diagnostics, tooDeep(at, "the script")] };
   }
   // Drop statements with an expression too deep for the later (recursive) stages.
   statements = statements.filter((s) => {

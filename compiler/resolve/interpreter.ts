@@ -443,7 +443,7 @@ export class Interpreter {
     }
     if (++this.depth > this.input.limits.maxDepth) {
       this.depth--;
-      fail("E0404", `loops, passes and calls nest deeper than ${this.input.limits.maxDepth}`, stmt.span);
+      fail("E0404", `loops, passes and calls nest deeper than ${this.input.limits.maxDepth}`, stmt.span, "raise the limit with `--max-depth N` if this is intended");
     }
     try {
       for (const v of values) {
@@ -757,7 +757,7 @@ export class Interpreter {
         }
         if (++this.depth > this.input.limits.maxDepth) {
           this.depth--;
-          fail("E0404", `function calls nest deeper than ${this.input.limits.maxDepth}`, expr.span, "a `def` that calls itself never ends");
+          fail("E0404", `function calls nest deeper than ${this.input.limits.maxDepth}`, expr.span, "a `def` that calls itself never ends; raise the limit with `--max-depth N` if the nesting is intended");
         }
         try {
           this.spend(expr.span);
