@@ -100,6 +100,8 @@ export function spanAt(file: string, line: number, col: number, source?: string)
 /** Drop onnxruntime's source location and failed-assertion text, keep what a user can act on. */
 export function cleanOrtMessage(text: string): string {
   let s = text.trim();
+  // Loading from a file: `Load model from PATH failed:` (the caller names the file).
+  s = s.replace(/^Load model from .*? failed:\s*/, "");
   s = s.replace(/^\S+\.(?:h|cc|cpp|hpp):\d+ /, "");
   // A C++ function signature after the location (`onnxruntime::Model::Model(onnx::ModelProto&&, ...) `).
   s = s.replace(/^[A-Za-z_][\w:<>~]*::[\w<>~]+\((?:[^()]|\([^()]*\))*\)\s+/, "");
