@@ -493,8 +493,6 @@ export class Interpreter {
       input.initializer = { ...tensor, name };
       hasDefault = true;
     }
-    const modelInputs = g.inputs.filter((v) => !v.initializer || this.params.some((p) => p.input === v));
-    void modelInputs;
     g.inputs.push(input);
     this.params.push({ name: stmt.name, input, hasDefault, span: stmt.nameSpan });
     scope.define(stmt.name, tensorVal(input), stmt.nameSpan);
