@@ -90,6 +90,9 @@ export class Interpreter {
   readonly originalNodes: Set<Node>;
   private readonly slotIds = new SlotIds();
   private readonly imports = new Map<string, ImportedModel | "failed">();
+  /** Diagnostics reported, repeats included; and the ones kept, by code, place and message. */
+  private reports = 0;
+  private readonly reported = new Set<string>();
   private readonly passByName = new Map<string, PassState>();
   private readonly saveNames = new Map<string, Span>();
   private readonly model: IrModel;
@@ -168,8 +171,14 @@ export class Interpreter {
   }
 
   private report(d: Diagnostic): void {
-    // A limit is hit again by each later statement or call: say it once.
-    if ((d.code === "E0401" || d.code === "E0404") && this.diagnostics.some((x) => x.code === d.code && x.message === d.message)) return;
+    this.reports++;
+    // Each error is said once: a loop body repeats its errors in every iteration (a loop of
+    // 100,000 printed 100,000 copies of five errors; found by test/fuzz.test.ts), and a limit is
+    // hit again by each later statement or call, wherever it is.
+    const where = d.code === "E0401" || d.code === "E0404" ? "" : `${d.span?.file}:${d.span?.offset}:${d.span?.length}`;
+    const key = `${d.code} ${where} ${d.message}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
     this.diagnostics.push(d);
   }
 
@@ -219,9 +228,9 @@ export class Interpreter {
     this.b.span = stmt.span;
     this.currentLine = this.lineOf(stmt.span);
     this.b.sourceLine = this.currentLine;
-    const before = this.diagnostics.length;
+    const before = this.reports;
     this.guard(stmt.span, () => this.execInner(stmt, scope, pass));
-    if (this.diagnostics.length > before || this.failedDefinition(stmt, scope)) this.poison(stmt, scope);
+    if (this.reports > before || this.failedDefinition(stmt, scope)) this.poison(stmt, scope);
   }
 
   /** A definition that did not happen (its file failed, say) without a new diagnostic. */
