@@ -1,28 +1,14 @@
 // `intv compile`: write the instrumented model (atomically; never over the input model).
 
-import { realpathSync } from "node:fs";
-import { writeFile, rename, unlink } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "../command.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
 import { UsageError } from "../args.js";
+import { sameFile, writeProblem, writeTemporary } from "../files.js";
 import { CliError, EXIT, printDiagnostics } from "../output.js";
 
-/** True when `a` and `b` name the same file, whatever the spelling or symlinks. */
-export function sameFile(a: string, b: string): boolean {
-  const real = (p: string) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      try {
-        return path.join(realpathSync(path.dirname(path.resolve(p))), path.basename(p));
-      } catch {
-        return path.resolve(p);
-      }
-    }
-  };
-  return real(a) === real(b);
-}
+export { sameFile };
 
 export const compileCommand: Command = {
   name: "compile",
@@ -37,30 +23,45 @@ export const compileCommand: Command = {
   ],
   async run(args, io) {
     // Loaded here, so that `intv --help` and other commands do not pay for the compiler.
-    const { compile, hasErrors, writeModelFile } = await import("../../compiler/index.js");
+    const { compile, hasErrors, writeModelFile, OnnxFormatError } = await import("../../compiler/index.js");
     const options = await compileOptionsFrom(args);
     const out = args.string("output")!;
+    const manifestPath = args.string("manifest");
     const modelPath = options.model as string;
     if (sameFile(out, modelPath)) throw new UsageError(`-o \`${out}\` is the input model; intv never overwrites it`);
     if (sameFile(out, options.filename)) throw new UsageError(`-o \`${out}\` is the script`);
+    // --manifest could name the input model or the script too (found by test/reliability-files.test.ts).
+    if (manifestPath !== undefined) {
+      for (const [file, what] of [[modelPath, "the input model"], [options.filename, "the script"], [out, "the output model"]] as const) {
+        if (sameFile(manifestPath, file)) throw new UsageError(`--manifest \`${manifestPath}\` is ${what}; intv never overwrites it`);
+      }
+    }
     const result = await compile(options);
     printDiagnostics(io, result.diagnostics, result.sources);
     if (hasErrors(result.diagnostics) || !result.model || !result.manifest) return EXIT.rejected;
+    // The manifest is written to a temporary file first, so that when it cannot be written the model
+    // is not either (a manifest in a missing folder used to fail after the model was in place).
+    let manifestTmp: string | undefined;
+    if (manifestPath !== undefined) {
+      try {
+        manifestTmp = await writeTemporary(manifestPath, `${JSON.stringify(result.manifest, null, 2)}\n`);
+      } catch (e) {
+        throw new CliError(writeProblem(manifestPath, e));
+      }
+    }
     try {
       await writeModelFile(out, result.model, { sourceDir: path.dirname(path.resolve(modelPath)) });
-      const manifestPath = args.string("manifest");
-      if (manifestPath) {
-        const tmp = `${manifestPath}.intv-tmp-${process.pid}`;
-        try {
-          await writeFile(tmp, `${JSON.stringify(result.manifest, null, 2)}\n`);
-          await rename(tmp, manifestPath);
-        } catch (e) {
-          await unlink(tmp).catch(() => undefined);
-          throw e;
-        }
-      }
     } catch (e) {
-      throw new CliError(`cannot write \`${out}\`: ${(e as Error).message}`);
+      if (manifestTmp) await rm(manifestTmp, { force: true });
+      throw new CliError(e instanceof OnnxFormatError ? e.message : writeProblem(out, e));
+    }
+    if (manifestPath !== undefined && manifestTmp) {
+      try {
+        await rename(manifestTmp, manifestPath);
+      } catch (e) {
+        await rm(manifestTmp, { force: true });
+        throw new CliError(writeProblem(manifestPath, e));
+      }
     }
     const m = result.manifest;
     io.stderr.write(`wrote ${out}: ${m.saves.length} save${m.saves.length === 1 ? "" : "s"}, ${m.params.length} param${m.params.length === 1 ? "" : "s"}, ${m.passes.length} pass${m.passes.length === 1 ? "" : "es"}\n`);

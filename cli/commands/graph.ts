@@ -6,6 +6,7 @@ import { type InterventionPlan } from "../../compiler/index.js";
 import type { Command } from "../command.js";
 import { UsageError } from "../args.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
+import { sameFile, writeAtomically, writeProblem } from "../files.js";
 import { CliError, EXIT, printDiagnostics } from "../output.js";
 
 function quote(s: string): string {
@@ -85,9 +86,19 @@ export const graphCommand: Command = {
     const svg = args.string("svg");
     if (svg) {
       if (format !== "dot") throw new UsageError("--svg renders the dot format");
-      const r = spawnSync("dot", ["-Tsvg", "-o", svg], { input: text });
+      // `dot -o` wrote straight over any file, the input model included (found by
+      // test/reliability-files.test.ts): take its output and write it atomically, never over an input.
+      for (const [file, what] of [[args.string("model")!, "the input model"], [args.positionals[0]!, "the script"]] as const) {
+        if (sameFile(svg, file)) throw new UsageError(`--svg \`${svg}\` is ${what}; intv never overwrites it`);
+      }
+      const r = spawnSync("dot", ["-Tsvg"], { input: text, maxBuffer: 1 << 30 });
       if (r.error) throw new CliError("Graphviz's `dot` is not installed (apt-get install graphviz); without --svg the dot text is printed");
       if (r.status !== 0) throw new CliError(`dot failed: ${r.stderr.toString()}`);
+      try {
+        await writeAtomically(svg, r.stdout);
+      } catch (e) {
+        throw new CliError(writeProblem(svg, e));
+      }
       io.stderr.write(`wrote ${svg}\n`);
       return EXIT.ok;
     }
