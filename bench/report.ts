@@ -1,0 +1,188 @@
+// BENCHMARKS.md's tables, rendered from one run's results. `npm run bench` replaces the text
+// between each `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` pair and leaves the prose alone.
+
+import { readFileSync, writeFileSync } from "node:fs";
+import type { CostResult, CostRow } from "./compile-cost.js";
+import type { KernelRow } from "./ort-profile.js";
+import type { OverheadRow } from "./overhead.js";
+import type { ProfileSummary } from "./profile.js";
+import type { ScalingCell, ScalingSize } from "./scaling.js";
+import { fmtBytes, fmtMs, fmtRatio, fmtTimes, logLogSlope, median } from "./stats.js";
+
+export type Sections = Record<string, string>;
+
+const yes = (ok: boolean) => (ok ? "met" : "**missed**");
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+function roundMedians(row: OverheadRow, values: number[]): string {
+  const rounds = Math.max(...row.round) + 1;
+  const out: string[] = [];
+  for (let r = 0; r < rounds; r++) out.push(median(values.filter((_, i) => row.round[i] === r)).toFixed(3));
+  return out.join(", ");
+}
+
+export function overheadSection(result: OverheadRow[]): string {
+  const rows = result.map((row) => {
+    const s = row.scenario;
+    const ratio = median(row.overhead);
+    const target = s.target === undefined ? "—" : `≤ ${s.target.toFixed(2)}`;
+    const met = s.target === undefined ? "—" : yes(ratio <= s.target);
+    return [
+      s.label,
+      String(row.plain.length),
+      `${fmtTimes(row.plain)}${s.plainRuns === 2 ? " (2 runs)" : ""}`,
+      fmtTimes(row.intv),
+      `**${fmtRatio(row.overhead)}**`,
+      roundMedians(row, row.overhead),
+      target,
+      met,
+    ];
+  });
+  return table(["scenario", "pairs", "plain", "intv (compiled)", "intv / plain: median of pair ratios (IQR)", "per-round medians", "target", ""], rows);
+}
+
+export function torchSection(result: OverheadRow[]): string {
+  const rows = result.map((row) => {
+    const s = row.scenario;
+    const label = s.id === "aa" ? "no intervention (plain onnxruntime vs plain PyTorch)" : s.label;
+    const speedup = median(row.speedup);
+    return [
+      label,
+      fmtTimes(row.intv),
+      fmtTimes(row.torch),
+      `**${fmtRatio(row.speedup, 2)}×**`,
+      row.check ? `${row.check.maxAbsDiff.toExponential(1)} (${row.check.names.length === 1 ? "logits" : `logits + ${row.check.names.length - 1} saves`})` : "—",
+      s.id === "aa" ? "—" : yes(speedup >= 2.5),
+    ];
+  });
+  return table(["interventions", "intv", "PyTorch eager + hooks", "speed-up: median of PyTorch / intv pair ratios (IQR)", "max abs diff vs intv", "≥ 2.5×"], rows);
+}
+
+function costRows(rows: CostRow[], modelBytes: number, baseline: CostRow | undefined, codec: CostRow | undefined, target: boolean): string[][] {
+  return rows.map((row) => {
+    if (row.error !== undefined || row.runs.length === 0) return [row.label, `\`${row.command}\``, `**failed**: ${row.error ?? "no runs"}`, "", "", "", "", "", "", ""];
+    const wall = row.runs.map((r) => r.wallMs);
+    const rss = median(row.runs.map((r) => r.peakRssBytes));
+    const vsBase = baseline ? (median(wall) / median(baseline.runs.map((r) => r.wallMs))).toFixed(2) : "—";
+    const vsCodec = codec ? (median(wall) / median(codec.runs.map((r) => r.wallMs))).toFixed(2) : "—";
+    const isCompile = row.id.startsWith("compile");
+    const met = target && isCompile ? `${yes(Number(vsBase) <= 1.5)} / ${yes(rss <= 2 * modelBytes)}` : "—";
+    const phases = row.runs[0]?.phases ? Object.keys(row.runs[0].phases).filter((k) => k !== "bytes" && k !== "lines")
+      .map((k) => `${k} ${fmtMs(median(row.runs.map((r) => r.phases?.[k] ?? NaN)))}`).join(", ") : "";
+    const cpu = median(row.runs.map((r) => r.cpuMs));
+    return [row.label, `\`${row.command}\``, `${fmtMs(median(wall))} (${fmtMs(Math.min(...wall), false)}–${fmtMs(Math.max(...wall), false)})`, fmtMs(cpu), vsBase, vsCodec, fmtBytes(rss), `${(rss / modelBytes).toFixed(2)}×`, met, phases];
+  });
+}
+
+/** A shorter input: intv against the plain model and against PyTorch in one table. */
+export function shortSection(result: OverheadRow[]): string {
+  const rows = result.map((row) => [
+    row.scenario.id === "aa" ? "no intervention (A/A; PyTorch plain)" : row.scenario.label,
+    String(row.plain.length),
+    `${fmtTimes(row.plain)}${row.scenario.plainRuns === 2 ? " (2 runs)" : ""}`,
+    fmtTimes(row.intv),
+    fmtTimes(row.torch),
+    fmtRatio(row.overhead),
+    `**${fmtRatio(row.speedup, 2)}×**`,
+    row.check ? row.check.maxAbsDiff.toExponential(1) : "—",
+  ]);
+  return table(["scenario", "pairs", "plain", "intv", "PyTorch eager + hooks", "intv / plain", "PyTorch / intv", "max abs diff"], rows);
+}
+
+/** onnxruntime's own per-node kernel times: what the nodes intv added cost per run. */
+export function kernelSection(rows: KernelRow[]): string {
+  const body = rows.map((r) => {
+    const ops = Object.entries(r.addedOps).sort((a, b) => b[1] - a[1]);
+    const opText = ops.length === 0 ? "—" : ops.slice(0, 6).map(([op, n]) => `${n} ${op}`).join(", ") + (ops.length > 6 ? `, … (${ops.length} op types)` : "");
+    return [
+      r.label,
+      String(r.runs),
+      fmtMs(r.modelRunMs),
+      fmtMs(r.kernelMs),
+      `${r.nodes} (${r.addedNodes} added: ${opText})`,
+      r.addedNodes === 0 ? "—" : fmtMs(r.addedMs),
+      r.addedNodes === 0 ? "—" : `**${((100 * r.addedMs) / r.kernelMs).toFixed(2)}%**`,
+    ];
+  });
+  return table(["model", "runs", "onnxruntime model_run (median)", "kernel time per run (all nodes)", "nodes", "kernel time of the added nodes, per run", "share of the run's kernel time"], body);
+}
+
+export function compileSection(cost: CostResult): string {
+  const base = cost.compile.find((r) => r.id === "protobufjs");
+  const codec = cost.compile.find((r) => r.id === "codec");
+  const head = ["command", "run as", "wall: median (min–max)", "CPU (user + sys)", "wall ÷ protobufjs", "wall ÷ intv I/O", "peak RSS", "÷ model size", "targets ≤ 1.5× / ≤ 2× size", "phases (in-process, median)"];
+  return `Model: ${fmtBytes(cost.modelBytes)}; ${cost.compile[0]?.runs.length ?? 0} runs of each, round-robin. ` +
+    `The API rows run \`compile()\` + \`writeModelFile\` (what \`intv compile\` does), with their phases timed.${cost.cliCompile ? "" : " The command line has no `compile` command yet."}\n\n` +
+    table(head, costRows(cost.compile, cost.modelBytes, base, codec, true));
+}
+
+export function inspectSection(cost: CostResult): string {
+  const read = cost.inspect.find((r) => r.id === "read");
+  const head = ["command", "run as", "wall: median (min–max)", "CPU (user + sys)", "wall ÷ read", "—", "peak RSS", "÷ model size", "—", "phases (in-process, median)"];
+  const rows = costRows(cost.inspect, cost.modelBytes, read, undefined, false);
+  return `${cost.cliInspect ? "" : "The command line has no `inspect` command yet. "}The API row runs what \`intv inspect\` does (\`readModelFile\`, \`prepareModel\`, \`formatTree\`) with its phases timed.\n\n` + table(head, rows);
+}
+
+export function scalingSection(all: ScalingSize[]): string {
+  const sizes = all.filter((s) => s.error === undefined);
+  const patchCounts = sizes[0]?.cells.map((c) => c.patches) ?? [];
+  const head = ["nodes", "model", "runs", "decode + encode", ...patchCounts.map((p) => `compile, ${p} patches`), `CPU ms per patch (${patchCounts[0]}→${patchCounts.at(-1)})`, `CPU µs per node (${patchCounts[0]} patches)`];
+  const cpu = (c: ScalingCell) => median(c.cpuMs);
+  const perPatch = (s: ScalingSize) => (cpu(s.cells.at(-1)!) - cpu(s.cells[0]!)) / (s.cells.at(-1)!.patches - s.cells[0]!.patches);
+  const label = (s: ScalingSize) => `${s.nodes.toLocaleString("en-US")}${s.lists > 1 ? ` (${s.lists} lists)` : ""}`;
+  const rows = all.map((s) => s.error !== undefined
+    ? [label(s), "", "", `**failed**: ${s.error}`, ...patchCounts.map(() => ""), "", ""]
+    : [
+      label(s),
+      fmtBytes(s.modelBytes),
+      String(s.codecMs.length),
+      `${fmtMs(median(s.codecCpuMs))} (wall ${fmtMs(median(s.codecMs), false)})`,
+      ...s.cells.map((c) => `${fmtMs(cpu(c))} (wall ${fmtMs(median(c.compileMs), false)}; encode ${fmtMs(median(c.encodeMs), false)})`),
+      perPatch(s).toFixed(2),
+      ((1000 * cpu(s.cells[0]!)) / s.nodes).toFixed(1),
+    ]);
+  // One row per graph size for the slopes: the single list where it compiled, else the split chain.
+  const bySize = new Map<number, ScalingSize>();
+  for (const s of sizes) if (!bySize.has(s.nodes) || bySize.get(s.nodes)!.lists > s.lists) bySize.set(s.nodes, s);
+  const fit = [...bySize.values()].sort((a, b) => a.nodes - b.nodes);
+  let growth = "";
+  if (fit.length >= 2) {
+    const nodes = fit.map((s) => s.nodes);
+    const slopes = patchCounts.map((p, k) => `${p} patches: ${logLogSlope(nodes, fit.map((s) => cpu(s.cells[k]!))).toFixed(2)}`);
+    growth = `\n\nGrowth over ${fit.map(label).join(", ")} nodes, in CPU time (least-squares slope of log time against log nodes; 1.00 is linear):\n` +
+      `- compile time against nodes, at a fixed number of patches — ${slopes.join("; ")}.\n` +
+      `- The per-patch column is the difference of two compiles of the same graph divided by ${patchCounts.at(-1)! - patchCounts[0]!}; ` +
+      `where it is near zero it is within the run-to-run spread of the compiles, not a measurement of a free patch.`;
+  }
+  return `Times are CPU time of the compiling process (user + system; wall time in parentheses), medians over the runs.\n\n` + table(head, rows) + growth;
+}
+
+export function profileSection(profiles: Array<{ title: string; command: string; summary: ProfileSummary }>): string {
+  return profiles.map(({ title, command, summary }) => {
+    const fns = table(["self time", "share", "function (dist file:line)"], summary.functions.map((h) => [fmtMs(h.selfMs), `${(100 * h.share).toFixed(1)}%`, `\`${h.name}\``]));
+    const files = table(["self time", "share", "file"], summary.files.map((h) => [fmtMs(h.selfMs), `${(100 * h.share).toFixed(1)}%`, `\`${h.name}\``]));
+    return `**${title}** — \`${command}\`: ${fmtMs(summary.totalMs)} sampled, of which ${fmtMs(summary.idleMs)} idle (the main thread waiting, e.g. for file reads and writes); shares below are of the ${fmtMs(summary.totalMs - summary.idleMs)} busy.\n\n${fns}\n\n${files}`;
+  }).join("\n\n");
+}
+
+/** Replace the text between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` for each section. */
+export function rewriteMarkdown(file: string, sections: Sections): string[] {
+  let text = readFileSync(file, "utf8");
+  const missing: string[] = [];
+  for (const [name, body] of Object.entries(sections)) {
+    const open = `<!-- bench:${name} -->`;
+    const close = `<!-- /bench:${name} -->`;
+    const a = text.indexOf(open);
+    const b = text.indexOf(close);
+    if (a < 0 || b < a) {
+      missing.push(name);
+      continue;
+    }
+    text = `${text.slice(0, a + open.length)}\n${body.trim()}\n${text.slice(b)}`;
+  }
+  writeFileSync(file, text);
+  return missing;
+}
