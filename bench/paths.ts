@@ -34,9 +34,10 @@ export const TASKS = path.join(SNAPSHOT, "bench", "tasks.js");
 export const SCALING = path.join(SNAPSHOT, "bench", "scaling.js");
 export const PARSE = path.join(SNAPSHOT, "bench", "parse.js");
 
+/** Copy dist/'s JavaScript (no .d.ts: tsconfig's `bench/**` would pick them up, no source maps). */
 export function snapshotDist(): void {
   rmSync(SNAPSHOT, { recursive: true, force: true });
-  cpSync(path.join(ROOT, "dist"), SNAPSHOT, { recursive: true });
+  cpSync(path.join(ROOT, "dist"), SNAPSHOT, { recursive: true, filter: (src) => !src.endsWith(".d.ts") && !src.endsWith(".map") });
 }
 
 /** How a command line shows a file: relative to the repository, the snapshot shown as `dist/`. */
