@@ -77,6 +77,9 @@ describe("limits through the API: each has its diagnostic and is raised by its o
     // Thousands of passes, each a copy of the model.
     ds = await diagnose(Array.from({ length: 500 }, (_, i) => `pass p${i} { }`).join("\n"), { maxNodes: 20_000 });
     assert.deepEqual(codes(ds), ["E0404"]);
+    // Nodes lowered into the branches of an If count too.
+    const branchy = (await compile({ source: "for l in 0..50 { pre.output *= 3 }", filename: join(scratch, "s.intv"), model: join(ROOT, "test/fixtures/compiler/branchy.onnx"), limits: { maxNodes: 10 } })).diagnostics;
+    assert.deepEqual(codes(branchy), ["E0404"]);
     // A list doubled by each statement.
     ds = await diagnose(`let a = [1]\n${"a = a + a\n".repeat(64)}`, { maxNodes: 1000 });
     assert.deepEqual(codes(ds), ["E0404"]);

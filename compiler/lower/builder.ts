@@ -31,6 +31,8 @@ export class Builder {
   /** The next suffix to try for each base name given to `freshName`. */
   private readonly suffixes = new Map<string, number>();
   private startNodes = 0;
+  /** Nodes added inside If branches (not counted by the main graph's size). */
+  private branchNodes = 0;
 
   /** Where new nodes go: the main graph, or the If branch a statement is being lowered into. */
   graph: Graph;
@@ -70,12 +72,14 @@ export class Builder {
    */
   limitNodes(max: number): void {
     this.maxNodes = max;
-    this.startNodes = this.graph.nodes.size;
+    this.startNodes = this.model.graph.nodes.size;
   }
 
   /** Add a node; returns its outputs (typed by inference where possible). */
   op(opType: string, inputs: (Value | null)[], attrs: Record<string, AttrValue> = {}, outputs = 1): Value[] {
-    if (this.graph.nodes.size - this.startNodes >= this.maxNodes) {
+    // The main graph's growth (pass copies included) plus what went into If branches: `this.graph`
+    // is a branch while a statement is lowered into one, and its own size says nothing.
+    if (this.model.graph.nodes.size - this.startNodes + this.branchNodes >= this.maxNodes) {
       fail("E0404", `the script adds more than ${this.maxNodes} nodes`, this.span ?? undefined, "raise the limit with `--max-nodes N` if this is intended");
     }
     const n = this.counter++;
@@ -87,6 +91,7 @@ export class Builder {
     // Values of enclosing scopes are read inside a body through proxies (explicit outer edges).
     const scoped = inputs.map((v) => (v && v.graph !== this.graph ? this.graph.outerRef(v) : v));
     const node = this.graph.addNode(proto, scoped, outNames);
+    if (this.graph !== this.model.graph) this.branchNodes++;
     inferNodeTypes(node);
     return node.outputs as Value[];
   }
