@@ -256,3 +256,23 @@ describe("`load` and `import` read only inside the script's folder unless --allo
     assert.equal(existsSync(out), false);
   });
 });
+
+describe("scripts that are not text", () => {
+  test("non-UTF-8 bytes, NUL, a byte-order mark: one message each, exit status 1 (the BOM is fine)", () => {
+    const { dir, model } = workspace();
+    const cases: [string, Uint8Array, number, RegExp][] = [
+      ["latin1.intv", Buffer.from([0x73, 0x61, 0x76, 0x65, 0x20, 0x68, 0xe9, 0x20, 0x3d, 0x20, 0x31, 0x0a]), 1, /^error: .*latin1\.intv: not UTF-8 text\n$/],
+      ["png.intv", Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0x00]), 1, /^error: .*png\.intv: not UTF-8 text\n$/],
+      ["nul.intv", Buffer.from("save h\0 = transformer.h[0].output\n"), 1, /error\[E0001\]: unexpected control character U\+0000/],
+      ["bom.intv", Buffer.from("\uFEFFsave h = transformer.h[0].output\n"), 0, /^ok: no errors\n$/],
+    ];
+    for (const [name, bytes, status, message] of cases) {
+      const file = join(dir, name);
+      writeFileSync(file, bytes);
+      const r = intv(["check", file, "--model", model]);
+      assert.equal(r.status, status, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, message, name);
+      assert.doesNotMatch(r.stderr, /internal error|\n\s+at /, name);
+    }
+  });
+});
