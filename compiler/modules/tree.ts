@@ -17,6 +17,7 @@ export class Module {
   callOf: Module | null = null;
   source: ScopeSource = "none";
   private cachedNodes: Node[] | null = null;
+  private cachedNumbered: number | null = null;
 
   constructor(
     /** Dotted PyTorch path, "" for the root. */
@@ -50,16 +51,21 @@ export class Module {
 
   /** For a ModuleList or Sequential (children named 0, 1, ...): one past the highest index seen. */
   numberedLength(): number {
-    let n = 0;
-    for (const name of this.children.keys()) if (/^\d+$/.test(name)) n = Math.max(n, Number(name) + 1);
-    return n;
+    // Computed once (the tree is complete before scripts index it): `[i]` is constant time.
+    if (this.cachedNumbered === null) {
+      let n = 0;
+      for (const name of this.children.keys()) if (/^\d+$/.test(name)) n = Math.max(n, Number(name) + 1);
+      this.cachedNumbered = n;
+    }
+    return this.cachedNumbered;
   }
 
   /** Every node in this module and its descendants, in execution order. */
   nodes(): Node[] {
     if (this.cachedNodes) return this.cachedNodes;
     const out: Node[] = [...this.ownNodes];
-    for (const c of this.children.values()) out.push(...c.nodes());
+    // A loop, not push(...list): a module of 100k+ nodes would overflow the argument stack.
+    for (const c of this.children.values()) for (const n of c.nodes()) out.push(n);
     out.sort((a, b) => this.tree.rankOf(a) - this.tree.rankOf(b));
     this.cachedNodes = out;
     return out;
