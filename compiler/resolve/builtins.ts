@@ -151,7 +151,26 @@ export function callBuiltin(ctx: BuiltinContext, name: string, args: Arg[], kwar
       checkBroadcast([shapeOf(xa), shapeOf(xb)], span);
       return t(b.op1(name === "max" ? "Max" : "Min", [xa, xb]));
     }
-    return t(reduce(b, REDUCE[name]!, x(), intList(second, "`axis`"), bool(a.get("keepdims"), "`keepdims`"), span));
+    const axes = intList(second, "`axis`");
+    const keepdims = bool(a.get("keepdims"), "`keepdims`");
+    // mean/sum/max/min(stack(xs), axis=k) over the stacked axis is ONNX's variadic Mean/Sum/Max/
+    // Min of xs: the same numbers without copying every element into a stacked tensor first.
+    const xv = a.get("x")!.value;
+    if (xv.k === "tensor" && xv.t.kind === "stack" && !keepdims && axes?.length === 1 && xv.t.items.length > 0) {
+      const st = xv.t;
+      const r = lazyRank(st);
+      if (stackAxis(st) !== null && stackAxis(st) === (axes[0]! < 0 && r !== null ? axes[0]! + r : axes[0])) {
+        const parts = st.items.map((item) => ctx.tensor({ value: { k: "tensor", t: item }, span: a.get("x")!.span }));
+        const shapes = parts.map(shapeOf);
+        const sameShapes = shapes.every((sh) => sh !== null && sh.length === shapes[0]!.length && sh.every((d, i) => typeof d !== "number" || typeof shapes[0]![i] !== "number" || d === shapes[0]![i]));
+        if (sameShapes) {
+          parts.slice(1).forEach((p) => checkSameElem(parts[0]!, p, `\`${name}\``, span));
+          const variadic = { mean: "Mean", sum: "Sum", max: "Max", min: "Min" }[name as "mean"];
+          return t(parts.length === 1 ? parts[0]! : b.op1(variadic, parts));
+        }
+      }
+    }
+    return t(reduce(b, REDUCE[name]!, x(), axes, keepdims, span));
   }
   switch (name) {
     case "zeros_like":
