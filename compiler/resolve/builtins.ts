@@ -230,6 +230,7 @@ export function callBuiltin(ctx: BuiltinContext, name: string, args: Arg[], kwar
       const ax = normalizeAxis(axis, rank, span);
       const n = shapeOf(xv)?.[ax];
       if (typeof n !== "number") fail("E0209", "`unbind` needs a dimension of static size", span, "unbind a `stack(...)` of a list, or slice with static indices");
+      b.reserve(n); // one node per item at least
       const items: CVal[] = [];
       for (let i = 0; i < n; i++) {
         const idx = [...Array(ax).fill(null).map(() => ({ kind: "slice" as const, start: null, stop: null, step: null, span })), { kind: "int" as const, value: i, span }];
