@@ -82,7 +82,17 @@ export function unreachedPatchWarnings(graph: Graph, patches: PatchRecord[]): Di
 }
 
 export function unusedParamWarnings(params: ParamRecord[]): Diagnostic[] {
-  return params
-    .filter((p) => p.input.uses.length === 0)
-    .map((p) => ({ code: "W0003", severity: "warning" as const, message: `the param \`${p.name}\` is never used`, span: p.span, help: "remove it, or use it in a patch or save" }));
+  // A `param` in a loop is declared once per iteration: one warning per statement, and only when
+  // none of its declarations is used (a loop of three gave three warnings; found by
+  // test/fuzz.test.ts).
+  const byStatement = new Map<string, ParamRecord[]>();
+  for (const p of params) {
+    const key = `${p.span.file}:${p.span.offset}`;
+    const same = byStatement.get(key);
+    if (same) same.push(p);
+    else byStatement.set(key, [p]);
+  }
+  return [...byStatement.values()]
+    .filter((ps) => ps.every((p) => p.input.uses.length === 0))
+    .map(([p]) => ({ code: "W0003", severity: "warning" as const, message: `the param \`${p!.name}\` is never used`, span: p!.span, help: "remove it, or use it in a patch or save" }));
 }
