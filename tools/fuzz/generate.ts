@@ -316,6 +316,8 @@ export function specialCases(): { kind: string; source: string }[] {
     { kind: "import a non-model", source: 'import "steer.npy" as f\nsave x = f(transformer.h[0].output)' },
     { kind: "import the model itself", source: 'import "gpt2.onnx" as g\nsave x = g(model.inputs["input_ids"])' },
     { kind: "import in a loop", source: 'for l in 0..1000 { import "gpt2.onnx" as f }' },
+    { kind: "param in a loop", source: "for l in [0, 3, 7] { param alpha: int64[?] }" },
+    { kind: "errors in a long loop", source: "for l in 0..1000 { for k in 0..1000 { cache = nope; save t[l] = relu() } }" },
     { kind: "long unknown name in a loop", source: `for l in 0..12 { save s[l] = transformer.${"a".repeat(1_000_000)}.output }` },
   ];
 }
