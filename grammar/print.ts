@@ -3,8 +3,9 @@
 
 import type { Expr, IndexItem } from "./ast.js";
 
-// Binding strength, loosest first; mirrors the rule levels in parser.ts.
-const COMPARISON = 1;
+// Binding strength, loosest first; mirrors the rule levels in parser.ts. Shared with toAst.ts,
+// which folds the parser's flat operator chain by the same table.
+export const COMPARISON = 1;
 const ADDITIVE = 2;
 const MULTIPLICATIVE = 3;
 const UNARY = 4;
@@ -12,7 +13,7 @@ const POWER = 5;
 const POSTFIX = 6;
 const ATOM = 7;
 
-const binaryLevel: Record<Extract<Expr, { kind: "Binary" }>["op"], number> = {
+export const binaryLevel: Record<Extract<Expr, { kind: "Binary" }>["op"], number> = {
   "<": COMPARISON,
   "<=": COMPARISON,
   ">": COMPARISON,

@@ -44,24 +44,12 @@ import type {
 } from "./cst.js";
 import { decodeString } from "./lexer.js";
 import { parser } from "./parser.js";
+import { binaryLevel, COMPARISON } from "./print.js";
 
 const BaseVisitor = parser.getBaseCstVisitorConstructor<Span, unknown>();
 
-const COMPARISON = 1;
 /** Binding strength of the operators in `expression`'s flat chain (`**` is in `unary`). */
-const precedence: Record<string, number> = {
-  "<": COMPARISON,
-  "<=": COMPARISON,
-  ">": COMPARISON,
-  ">=": COMPARISON,
-  "==": COMPARISON,
-  "!=": COMPARISON,
-  "+": 2,
-  "-": 2,
-  "*": 3,
-  "/": 3,
-  "@": 3,
-};
+const precedence: Record<string, number> = binaryLevel;
 
 /** A real token: lexed, not inserted by recovery. */
 function real(token: IToken | undefined): token is IToken {
