@@ -10,6 +10,7 @@ import { Interpreter, DEFAULT_LIMITS, type Limits } from "./resolve/index.js";
 import { checkCycles, laterPatchWarnings, removeDead, unreachedPatchWarnings, unusedParamWarnings } from "./check/index.js";
 import { buildManifest, emitModel, restoreOutputNames } from "./emit.js";
 import { readScriptFiles } from "./files.js";
+import { inlineOutputIdentities } from "./outputs.js";
 import type { Manifest } from "./manifest.js";
 import { buildPlan, type InterventionPlan } from "./plan.js";
 
@@ -140,6 +141,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   diagnostics.push(...laterPatchWarnings(ir.graph, interp.patches, interp.reads));
   diagnostics.push(...unreachedPatchWarnings(ir.graph, interp.patches));
   removeDead(ir.graph, interp.originalNodes);
+  inlineOutputIdentities(ir.graph, interp.originalNodes);
   diagnostics.push(...unusedParamWarnings(interp.params));
 
   // emit

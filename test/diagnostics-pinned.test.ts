@@ -23,7 +23,9 @@ for (const file of readdirSync(DIR).filter((f) => f.endsWith(".intv")).sort()) {
     const filename = path.join(DIR, file);
     const source = readFileSync(filename, "utf8");
     // CODE.intv runs on the GPT-2 fixture, CODE.cnn.intv and CODE.branchy.intv on those models.
-    const model = file.includes(".cnn.") ? models.cnn : file.includes(".branchy.") ? models.branchy : models.gpt2;
+    // CODE.zoo-NAME.intv runs on test/fixtures/zoo/NAME (the port-sweep models).
+    const zoo = /\.zoo-([\w-]+)\./.exec(file)?.[1];
+    const model = zoo ? decodeModel(readFileSync(`test/fixtures/zoo/${zoo}/model.onnx`)) : file.includes(".cnn.") ? models.cnn : file.includes(".branchy.") ? models.branchy : models.gpt2;
     const result = await compile({ source, filename, model, allowPaths: ["test/fixtures/compiler"] });
     assert.ok(result.diagnostics.some((d) => d.code === code), `${file} must produce ${code}: ${JSON.stringify(result.diagnostics)}`);
     const text = renderDiagnostics(result.diagnostics, result.sources);

@@ -25,7 +25,8 @@ for (const block of blocks) {
   test(`docs/language.md:${block.line} ${expect ? `gives ${expect}` : "compiles"}`, async () => {
     // The block is compiled as if it were a script in examples/, so `load("steer.npy")` resolves.
     const filename = path.join(ROOT, "examples", `docs-line-${block.line}.intv`);
-    const model = /^# model: cnn/m.test(block.code) ? cnn : /^# model: branchy/m.test(block.code) ? branchy : gpt2;
+    const zoo = /^# model: zoo\/([\w-]+)/m.exec(block.code)?.[1];
+    const model = zoo ? path.join(ROOT, "test/fixtures/zoo", zoo, "model.onnx") : /^# model: cnn/m.test(block.code) ? cnn : /^# model: branchy/m.test(block.code) ? branchy : gpt2;
     const result = await compile({ source: block.code, filename, model });
     const text = renderDiagnostics(result.diagnostics, result.sources);
     if (expect) assert.ok(result.diagnostics.some((d) => d.code === expect), `expected ${expect}, got:\n${text}`);

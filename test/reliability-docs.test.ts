@@ -39,9 +39,10 @@ describe("docs/errors.md", () => {
   test("each example gives its row's code", async () => {
     let tried = 0;
     for (const { code, example } of rows) {
-      const m = /^(ResNet: )?`([^`]+)`$/.exec(example);
+      const m = /^(?:(ResNet|ViT|BERT|LLaMA): )?`([^`]+)`$/.exec(example);
       if (!m) continue; // a situation, not a script
-      const model = m[1] ? "test/fixtures/cnn/model.onnx" : "examples/gpt2.onnx";
+      const models: Record<string, string> = { ResNet: "test/fixtures/cnn/model.onnx", ViT: "test/fixtures/zoo/vit/model.onnx", BERT: "test/fixtures/zoo/bert/model.onnx", LLaMA: "test/fixtures/zoo/llama/model.onnx" };
+      const model = m[1] ? models[m[1]]! : "examples/gpt2.onnx";
       const r = await compile({ source: m[2]!, filename: join(ROOT, "examples/doc.intv"), model: join(ROOT, model) });
       const codes = r.diagnostics.map((d) => d.code);
       assert.ok(codes.includes(code), `${code}: \`${m[2]}\` gives ${codes.join(", ") || "no diagnostic"}`);

@@ -1,13 +1,20 @@
-// A module's ports, computed from the set of nodes it contains:
-//   inputs  — activation values consumed inside and produced outside (initializers and constants
-//             excluded), in order of first use;
-//   outputs — values produced inside and consumed outside, or graph outputs; float results first,
-//             then integer/bool plumbing (shape computations that leak across scopes), each group
-//             in execution order.
+// A module's ports, computed from the set of nodes it contains.
+//
+// The raw lists:
+//   inputs  — activation values consumed inside and produced outside (constants excluded): values
+//             computed from the model's inputs first, then shape plumbing, each in order of first use;
+//   outputs — values produced inside and consumed outside, or graph outputs (constants excluded):
+//             data first, then shape plumbing, each in execution order.
 // Each port knows its consumer slots: patching `M.output` rewires the slots outside M, patching
 // `M.input` only the slots inside M (see docs/language.md, "Port semantics").
+//
+// `M.output` and `M.input` are not simply the first of each list: they are what PyTorch's forward
+// hook and forward pre-hook see, chosen from the evidence the export leaves (primaryPort below),
+// or a refusal that says why the export cannot tell.
 
 import type { Graph, Node, Use, Value } from "../ir/index.js";
+import { Origins } from "./dataflow.js";
+import { foldedConvOf, type FoldedConv } from "./folds.js";
 import type { Module } from "./tree.js";
 
 export interface Port {
@@ -26,15 +33,34 @@ export interface ModulePorts {
   outputs: Port[];
 }
 
-const INTEGERISH = new Set([6, 7, 9, 12, 13]); // int32 int64 bool uint32 uint64
+export function modulePorts(m: Module, scope: Graph = homeScope(m)): ModulePorts {
+  return portsOf(m, nodesIn(m, scope), scope);
+}
 
-export function modulePorts(m: Module): ModulePorts {
+/**
+ * The graph a module is described in: the main graph when it has nodes there, else the first
+ * control-flow body it appears in (a model whose whole graph sits in an If's branches).
+ */
+export function homeScope(m: Module): Graph {
   const main = m.tree.model.graph;
-  const nodes = m.nodes();
-  const mainNodes = nodes.filter((n) => n.graph === main);
-  if (mainNodes.length > 0 || nodes.length === 0) return portsOf(m, mainNodes, main);
-  // Only inside If/Loop bodies: describe the first body it appears in (see modulePortsByScope).
-  return portsOf(m, nodes.filter((n) => n.graph === nodes[0]!.graph), nodes[0]!.graph);
+  // A module that left no node runs where the module around it does.
+  let holder: Module | null = m;
+  while (holder && !holder.hasNodes()) holder = holder.parent;
+  const nodes = holder?.nodes() ?? [];
+  return nodes.length === 0 || nodes.some((n) => n.graph === main) ? main : nodes[0]!.graph;
+}
+
+/** The module's nodes in one graph scope, in execution order. */
+export function nodesIn(m: Module, scope: Graph): Node[] {
+  return m.nodes().filter((n) => n.graph === scope);
+}
+
+/** The body graphs (not the main graph) a module has nodes in: one per If branch it runs in. */
+export function bodyScopes(m: Module): Graph[] {
+  const main = m.tree.model.graph;
+  const out: Graph[] = [];
+  for (const n of m.nodes()) if (n.graph !== main && !out.includes(n.graph)) out.push(n.graph);
+  return out;
 }
 
 /**
@@ -42,19 +68,12 @@ export function modulePorts(m: Module): ModulePorts {
  * `then_branch` and `else_branch` each compute it). Keyed by the body graph.
  */
 export function modulePortsByScope(m: Module): Map<Graph, ModulePorts> {
-  const byGraph = new Map<Graph, Node[]>();
-  const main = m.tree.model.graph;
-  for (const n of m.nodes()) {
-    if (n.graph === main) continue;
-    const list = byGraph.get(n.graph) ?? [];
-    list.push(n);
-    byGraph.set(n.graph, list);
-  }
-  return new Map([...byGraph].map(([g, nodes]) => [g, portsOf(m, nodes, g)]));
+  return new Map(bodyScopes(m).map((g) => [g, modulePorts(m, g)]));
 }
 
 /** Ports of the module's nodes within one graph scope; `graphOutputs` are positions in that graph's outputs. */
 function portsOf(m: Module, nodes: Node[], graph: Graph): ModulePorts {
+  const origins = m.tree.origins;
   const inside = new Set<Node>(nodes);
   const inputs: Port[] = [];
   const seenIn = new Set<Value>();
@@ -66,13 +85,13 @@ function portsOf(m: Module, nodes: Node[], graph: Graph): ModulePorts {
       if (!raw) continue;
       // In a body, an outer value is read through its proxy, whose uses are the body's slots.
       const v = isMain ? raw.resolve() : raw;
-      if (seenIn.has(v) || isConstantLike(v.resolve()) || (v.producer && inside.has(v.producer))) continue;
+      if (seenIn.has(v) || (v.producer && inside.has(v.producer)) || origins.of(v) === "const") continue;
       seenIn.add(v);
       const slots = v.uses.filter((u) => inside.has(u.node));
-      inputs.push({ module: m, kind: "input", index: inputs.length, value: v, slots, graphOutputs: [] });
+      inputs.push({ module: m, kind: "input", index: 0, value: v, slots, graphOutputs: [] });
     }
     for (const v of node.outputs) {
-      if (!v || seenOut.has(v)) continue;
+      if (!v || seenOut.has(v) || origins.of(v) === "const") continue;
       const slots = v.uses.filter((u) => !inside.has(u.node));
       const graphOutputs = graph.outputs.flatMap((o, i) => (o === v ? [i] : []));
       if (slots.length === 0 && graphOutputs.length === 0) continue;
@@ -80,21 +99,149 @@ function portsOf(m: Module, nodes: Node[], graph: Graph): ModulePorts {
       outputs.push({ module: m, kind: "output", index: 0, value: v, slots, graphOutputs });
     }
   }
-  const primary = outputs.filter((p) => !INTEGERISH.has(p.value.type?.elemType ?? 1));
-  const plumbing = outputs.filter((p) => INTEGERISH.has(p.value.type?.elemType ?? 1));
-  const ordered = [...primary, ...plumbing];
-  ordered.forEach((p, i) => (p.index = i));
-  return { inputs, outputs: ordered };
+  return { inputs: dataFirst(inputs, origins), outputs: dataFirst(outputs, origins) };
 }
 
-/** Initializers, Constant nodes and values computed only from them are not activations. */
-function isConstantLike(v: Value): boolean {
-  if (v.kind === "initializer") return true;
-  if (v.kind === "input") return false;
-  const p = v.producer;
-  if (!p) return false;
-  if (p.opType === "Constant") return true;
-  return false;
+function dataFirst(ports: Port[], origins: Origins): Port[] {
+  const ordered = [...ports.filter((p) => origins.of(p.value) === "data"), ...ports.filter((p) => origins.of(p.value) !== "data")];
+  ordered.forEach((p, i) => (p.index = i));
+  return ordered;
+}
+
+// ---- `M.output` and `M.input`: what the hooks see, or why the export cannot tell ----
+
+export type Refusal =
+  /** The module left no node (eval-mode Dropout, a BatchNorm folded away, weights used directly). */
+  | { reason: "no-nodes" }
+  /** A `ModuleList`/`ModuleDict`: its children run, it never does. */
+  | { reason: "not-called" }
+  /** The value is a Conv's output with a BatchNorm folded into it: not the convolution's own. */
+  | { reason: "folded"; conv: FoldedConv }
+  /** Next to a folded Conv in a `Sequential`: the value before the BatchNorm exists nowhere. */
+  | { reason: "fused-away"; conv: FoldedConv }
+  /** An entry of a `Sequential` that left no node, whose neighbours do not show what flowed through it. */
+  | { reason: "no-flow" }
+  /** Several values could be it; the export does not say which. */
+  | { reason: "ambiguous"; candidates: Port[] }
+  /** The module's first operation concatenates what enters it: its argument may be a list, which hooks see as a list. */
+  | { reason: "list-argument"; port: Port }
+  /** Every value entering the module is a constant of the export (folded at export time). */
+  | { reason: "constant-input" }
+  /** Nothing computed from the model's inputs leaves the module. */
+  | { reason: "no-output" };
+
+export type PortChoice = { port: Port; refusal?: undefined } | { port?: undefined; refusal: Refusal };
+
+/**
+ * The port PyTorch's hooks see: `output` is the value the module's forward returned (the first
+ * tensor of a tuple), `input` its first tensor argument.
+ *
+ * Output: the values leaving the module are candidates. One candidate is it. With several, a
+ * value also consumed inside the module is an intermediate that leaked (or a tuple entry that is
+ * also used inside, such as a KV-cache tensor), and the returned value is the one the module's
+ * last computation produces — but only when every leaked one leaves for the graph's outputs alone
+ * (the cache pattern): a leaked value that feeds computation outside could just as well be what
+ * the forward returned first, and the export does not say. Among several final values, the one
+ * that flows on to computation is it when all others only leave the model (a block returning
+ * `(hidden, present)`). Anything else is ambiguous and refused.
+ *
+ * Input: the one value computed from the model's inputs that enters the module. The export does
+ * not record the order of a forward's arguments, so a module that reads several (a BERT layer's
+ * hidden states and attention mask, a block given past keys and values) is refused, listing
+ * `M.inputs[i]`; shape plumbing made from sizes alone (position ids, a causal mask) does not count
+ * as a second argument. Refused too when the module starts by concatenating its input (a list
+ * argument such as DenseNet's `prev_features`: hooks see the list).
+ */
+export function primaryPort(m: Module, kind: "input" | "output", scope: Graph = homeScope(m)): PortChoice {
+  if (!m.hasNodes()) return m.inferred || /^\d+$/.test(m.name) ? sequentialEntry(m, kind, scope) : { refusal: { reason: "no-nodes" } };
+  if (!m.called) return { refusal: { reason: "not-called" } };
+  return kind === "output" ? returnedValue(m, scope) : firstArgument(m, scope);
+}
+
+function returnedValue(m: Module, scope: Graph): PortChoice {
+  const origins = m.tree.origins;
+  const candidates = modulePorts(m, scope).outputs.filter((p) => origins.of(p.value) === "data");
+  if (candidates.length === 0) return { refusal: { reason: "no-output" } };
+  const chosen = candidates.length === 1 ? candidates[0]! : pickReturned(nodesIn(m, scope), candidates);
+  if (!chosen) return { refusal: { reason: "ambiguous", candidates } };
+  const folded = foldedConvOf(chosen.value);
+  if (folded) return { refusal: { reason: "folded", conv: folded } };
+  return { port: chosen };
+}
+
+function pickReturned(nodes: Node[], candidates: Port[]): Port | null {
+  const inside = new Set(nodes);
+  const usedInside = (p: Port) => p.value.uses.some((u) => inside.has(u.node));
+  /** Leaves only as a graph output (a cache tensor handed back to the caller). */
+  const exitsOnly = (p: Port) => p.slots.length === 0;
+  const final = candidates.filter((p) => !usedInside(p));
+  const leaked = candidates.filter((p) => usedInside(p));
+  if (!leaked.every(exitsOnly)) return null;
+  if (final.length === 1) return final[0]!;
+  const flowing = final.filter((p) => !exitsOnly(p));
+  return flowing.length === 1 ? flowing[0]! : null;
+}
+
+/** Operators that build one tensor (or sequence) from a list: a module starting with one was likely given a list. */
+const LIST_OPS = new Set(["Concat", "ConcatFromSequence", "SequenceConstruct", "SequenceInsert"]);
+
+function firstArgument(m: Module, scope: Graph): PortChoice {
+  const origins = m.tree.origins;
+  const all = modulePorts(m, scope).inputs;
+  const data = all.filter((p) => origins.of(p.value) === "data");
+  // Shape plumbing (position ids, causal masks made from sizes) is an argument candidate only
+  // when nothing computed from the model's inputs enters.
+  const pool = data.length > 0 ? data : all;
+  if (pool.length === 0) return { refusal: { reason: "constant-input" } };
+  if (pool.length > 1) return { refusal: { reason: "ambiguous", candidates: pool } };
+  const only = pool[0]!;
+  // `torch.cat(prev_features, 1)` as the first thing a module does: its argument was a list
+  // (DenseNet's layers), and a pre-hook sees the list, not the tensor in it.
+  const first = nodesIn(m, scope).find((n) => n.inputs.some((v) => v === only.value || v?.resolve() === only.value));
+  if (first && LIST_OPS.has(first.opType)) return { refusal: { reason: "list-argument", port: only } };
+  return { port: only };
+}
+
+/**
+ * An entry of a `Sequential` that left no node. Its neighbours chain: the entry before it hands
+ * its output to the entry after it, so what flowed through is known — unless the entry before is
+ * a Conv with a BatchNorm folded into it. Then the BatchNorm is one of the missing entries, the
+ * last missing entry's output is the fused value, and every value before the BatchNorm is gone.
+ */
+function sequentialEntry(m: Module, kind: "input" | "output", scope: Graph): PortChoice {
+  const seq = m.parent;
+  if (!seq || !seq.called || seq.numberedLength() === 0) return { refusal: { reason: "no-nodes" } };
+  const index = Number(m.name);
+  const entries = [...seq.children.values()].filter((c) => /^\d+$/.test(c.name) && c.callOf === null);
+  const present = (c: Module) => nodesIn(c, scope).length > 0;
+  const before = entries.filter((c) => Number(c.name) < index && present(c)).sort((a, b) => Number(b.name) - Number(a.name))[0];
+  const after = entries.filter((c) => Number(c.name) > index && present(c)).sort((a, b) => Number(a.name) - Number(b.name))[0];
+  if (!after) return { refusal: { reason: "no-flow" } };
+  const next = primaryPort(after, "input", scope);
+  if (!next.port) return { refusal: { reason: "no-flow" } };
+  const flowing = next.port.value;
+  let folded: FoldedConv | null = null;
+  if (before) {
+    const prev = primaryPort(before, "output", scope);
+    if (prev.refusal?.reason === "folded" && prev.refusal.conv.node.outputs[0] === flowing) folded = prev.refusal.conv;
+    else if (prev.port?.value !== flowing) return { refusal: { reason: "no-flow" } };
+  } else {
+    const first = primaryPort(seq, "input", scope);
+    if (first.port?.value !== flowing) return { refusal: { reason: "no-flow" } };
+  }
+  if (folded && (kind === "input" || index !== Number(after.name) - 1)) return { refusal: { reason: "fused-away", conv: folded } };
+  // What the entries after this one read: the slots a patch of this entry changes.
+  const downstream = flowing.uses.filter((u) => {
+    const owner = entryOf(m.tree.moduleOf.get(u.node), seq);
+    return owner !== undefined && /^\d+$/.test(owner.name) && Number(owner.name) > index;
+  });
+  return { port: { module: m, kind, index: 0, value: flowing, slots: downstream, graphOutputs: [] } };
+}
+
+/** The child of `seq` that `m` is inside of. */
+function entryOf(m: Module | undefined, seq: Module): Module | undefined {
+  for (let x = m; x; x = x.parent ?? undefined) if (x.parent === seq) return x;
+  return undefined;
 }
 
 /** A module's parameters: by initializer name first, then by role in its nodes for folded weights. */

@@ -18,6 +18,12 @@ export type ScopeSource = "metadata" | "node-name" | "none";
 export interface NodeScope {
   /** Dotted module path (`transformer.h.2.mlp.c_fc`); "" for the root. */
   path: string;
+  /**
+   * Every module on the call stack when the node ran, outermost first, ending with `path`
+   * (`transformer`, `transformer.h.2`, `transformer.h.2.mlp`, ...). A module on a stack was
+   * called; one that is never on a stack (a `ModuleList`) never ran a forward of its own.
+   */
+  stack: string[];
   source: ScopeSource;
 }
 
@@ -27,38 +33,67 @@ export function nodeScope(node: Node): NodeScope {
     const scopes = parsePythonStringList(meta);
     if (scopes && scopes.length >= 2) {
       // Cumulative paths: the deepest module is the entry before the op name.
-      return { path: scopes[scopes.length - 2]!, source: "metadata" };
+      const stack = scopes.slice(1, -1).filter((s) => s !== "");
+      return { path: scopes[scopes.length - 2]!, stack, source: "metadata" };
     }
   }
   const name = node.name;
-  if (name.startsWith("/")) {
-    const segments = name.split("/").slice(1, -1);
-    return { path: joinScopeSegments(segments), source: "node-name" };
+  // A scoped name is `<prefix>/seg/.../Op`. Inlined bodies of third-party exports carry a prefix
+  // before the first `/` (`If_0_then_branch__Inline_0__/encoder/0/Conv`).
+  const slash = name.indexOf("/");
+  if (slash >= 0 && name.lastIndexOf("/") > slash) {
+    const segments = name.slice(slash).split("/").slice(1, -1);
+    const stack = scopeStack(segments);
+    return { path: stack[stack.length - 1] ?? "", stack, source: "node-name" };
   }
-  return { path: "", source: "none" };
+  if (slash === 0) return { path: "", stack: [], source: "node-name" };
+  return { path: "", stack: [], source: "none" };
 }
 
 /** `['transformer', 'h.2', 'mlp']` → `transformer.h.2.mlp`; `['layer1', 'layer1.0']` → `layer1.0`. */
 export function joinScopeSegments(segments: string[]): string {
-  let path = "";
+  const stack = scopeStack(segments);
+  return stack[stack.length - 1] ?? "";
+}
+
+/**
+ * The qualified names of the modules on a TorchScript scope, outermost first.
+ *
+ * torch 1.13 names each called module's scope segment by `_unqualified_variable_name` of its
+ * qualified name: the name from its last non-numeric atom on (`features.1.block.0.0` gives
+ * `block.0.0`, `transformer.h.2` gives `h.2`, `layer1.0` gives `layer1.0`); a name of numeric atoms
+ * only (children of a top-level `Sequential`) is kept whole. So a segment `u` under a caller `P`
+ * names a module `Q` that extends `P` and whose unqualified name is `u`: `Q` is `P` with its last
+ * `j` atoms replaced by `u`, where those atoms equal `u`'s first `j` atoms. Several `j` can fit
+ * (`P = features.1.block.0`, `u = block.0.0`: `features.1.block.0.0` or `features.1.block.0.block.0.0`);
+ * the largest `j` — the shortest path, a child of `P` rather than a grandchild through a second
+ * module named like an ancestor — is the one PyTorch's containers produce.
+ */
+export function scopeStack(segments: string[]): string[] {
+  const stack: string[] = [];
+  let atoms: string[] = [];
   for (const seg of segments) {
     if (seg === "") continue;
-    if (path !== "" && seg.startsWith(path + ".")) path = seg;
-    else if (path !== "" && lastSegmentPrefix(path, seg)) path = path.slice(0, path.length - lastSegment(path).length) + seg;
-    else path = path === "" ? seg : `${path}.${seg}`;
+    const u = seg.split(".");
+    let next: string[];
+    if (u.every(isNumeric) && atoms.length === 0) next = u;
+    else {
+      next = [...atoms, ...u];
+      for (let j = Math.min(u.length - 1, atoms.length); j > 0; j--) {
+        if (u.slice(0, j).every((a, k) => a === atoms[atoms.length - j + k])) {
+          next = [...atoms.slice(0, atoms.length - j), ...u];
+          break;
+        }
+      }
+    }
+    atoms = next;
+    stack.push(atoms.join("."));
   }
-  return path;
+  return stack;
 }
 
-function lastSegment(path: string): string {
-  const i = path.lastIndexOf(".");
-  return i < 0 ? path : path.slice(i + 1);
-}
-
-/** A called container inside another scope: `/encoder/layer/layer.0` → `encoder.layer.0`. */
-function lastSegmentPrefix(path: string, seg: string): boolean {
-  const last = lastSegment(path);
-  return path.includes(".") && seg.startsWith(last + ".");
+function isNumeric(atom: string): boolean {
+  return /^\d+$/.test(atom);
 }
 
 /** Parse a Python literal list of strings (`['', 'a', "b"]`); null when it is not one. */

@@ -3,6 +3,8 @@
 
 import type { Graph, IrModel, Node, Value } from "../ir/index.js";
 import { toposort } from "../ir/index.js";
+import { detachLeakedAliases } from "./aliases.js";
+import { Origins } from "./dataflow.js";
 import { nodeScope, type ScopeSource } from "./scopes.js";
 
 export class Module {
@@ -16,6 +18,17 @@ export class Module {
   /** The module this one is a later call of, if any. */
   callOf: Module | null = null;
   source: ScopeSource = "none";
+  /**
+   * Was this module on the call stack of some node, i.e. did its forward run? A `ModuleList` or
+   * `ModuleDict` is never called (its children are), so forward hooks never see it.
+   */
+  called = false;
+  /**
+   * An entry of a numbered container (`Sequential`, `ModuleList`) that left no node and no
+   * parameter, known only because its neighbours exist (`stem.0` and `stem.2` imply `stem.1`):
+   * an eval-mode Dropout or Identity, or a BatchNorm the exporter folded into the Conv before it.
+   */
+  inferred = false;
   private cachedNodes: Node[] | null = null;
   private cachedNumbered: number | null = null;
 
@@ -41,12 +54,14 @@ export class Module {
     return this.children.get(name);
   }
 
-  /** `[i]`: the child named `i` if there is one (ModuleList), else the i-th child (Sequential). */
+  /**
+   * `[i]`: the child named `i` (a `Sequential` or `ModuleList` entry; negative counts from the
+   * end of the numbered entries). Never "the i-th child" of a module that is not a list: that
+   * guessed, and `features[1].block[0][0]` silently meant a different module.
+   */
   childAt(index: number): Module | undefined {
     const numbered = this.numberedLength();
-    if (numbered > 0) return this.children.get(String(index < 0 ? index + numbered : index));
-    const list = this.childList();
-    return list[index < 0 ? index + list.length : index];
+    return this.children.get(String(index < 0 ? index + numbered : index));
   }
 
   /** For a ModuleList or Sequential (children named 0, 1, ...): one past the highest index seen. */
@@ -92,6 +107,8 @@ export class ModuleTree {
   private readonly ranks = new Map<Node, number>();
   /** Module of each node (deepest scope). */
   readonly moduleOf = new Map<Node, Module>();
+  /** What each value is computed from (constants, shapes, data). */
+  readonly origins = new Origins();
 
   constructor(readonly model: IrModel) {
     this.root = new Module("", "model", null, this);
@@ -141,26 +158,46 @@ export function buildModuleTree(model: IrModel): ModuleTree {
   const tree = new ModuleTree(model);
   const { order } = toposort(model.graph);
   tree.setOrder(order);
+  tree.root.called = true;
   const place = (node: Node) => {
     const scope = nodeScope(node);
     const m = tree.ensure(scope.path);
     if (m.source === "none") m.source = scope.source;
+    for (const p of scope.stack) tree.ensure(p).called = true;
     m.ownNodes.push(node);
     tree.moduleOf.set(node, m);
   };
   for (const node of order) place(node);
   placeSubgraphNodes(model.graph, tree, place);
   addNamedParameters(model.graph, tree);
+  addInferredEntries(tree);
   linkLaterCalls(tree);
+  detachLeakedAliases(model.graph, tree);
   sortChildren(tree.root);
   return tree;
+}
+
+/**
+ * A numbered container's entries are contiguous (`Sequential`, `ModuleList`): an index missing
+ * between two present ones is a module that left nothing in the graph. Entries after the last
+ * present one cannot be known, and are not invented.
+ */
+function addInferredEntries(tree: ModuleTree): void {
+  for (const m of tree.all()) {
+    const n = m.numberedLength();
+    for (let i = 0; i < n; i++) {
+      if (m.children.has(String(i))) continue;
+      const gap = tree.ensure(m.path === "" ? String(i) : `${m.path}.${i}`);
+      gap.inferred = true;
+    }
+  }
 }
 
 function placeSubgraphNodes(graph: Graph, tree: ModuleTree, place: (n: Node) => void): void {
   for (const node of graph.nodes) {
     for (const sub of node.subgraphs.values()) {
       const { order } = toposort(sub);
-      for (const inner of order) if (inner.name.startsWith("/") || inner.proto.metadata_props) place(inner);
+      for (const inner of order) if (nodeScope(inner).source !== "none") place(inner);
       placeSubgraphNodes(sub, tree, place);
     }
   }

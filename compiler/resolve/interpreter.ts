@@ -6,7 +6,7 @@
 import { printExpr, type Expr, type Script, type Stmt } from "../../grammar/index.js";
 import type { Diagnostic, Span } from "../diagnostics/index.js";
 import { suggest } from "../diagnostics/index.js";
-import type { Graph, IrModel, Node, Value } from "../ir/index.js";
+import type { Dim, Graph, IrModel, Node, Value } from "../ir/index.js";
 import type { ModelProto, TensorProto } from "../onnx/index.js";
 import { elemTypeCode } from "../onnx/index.js";
 import { modulePorts, type ModuleTree } from "../modules/index.js";
@@ -329,6 +329,8 @@ export class Interpreter {
     this.model.graph.outputInfos.push(null);
     this.saves.push({ name: full, pass, value, output, span: stmt.nameSpan, seq: this.seq });
     const exported: CVal = tensorVal(value);
+    // `save x = e` also binds `x` for the statements after it, like `let`.
+    if (index === null && !scope.assign(stmt.name, exported)) scope.define(stmt.name, exported, stmt.nameSpan);
     if (index === null) pass.exports.set(stmt.name, exported);
     else {
       const list = pass.exports.get(stmt.name);
@@ -354,13 +356,13 @@ export class Interpreter {
     let items: IndexItem[] | null = null;
     let refExpr = target;
     if (target.kind === "Index") {
-      const base = this.evalRaw(target.object, scope, pass);
+      const base = this.settleValue(this.evalRaw(target.object, scope, pass), target.object.span);
       if (base.k === "port") {
         refExpr = target.object;
         items = target.items.map((it) => this.indexItem(it, scope, pass));
       }
     }
-    const place = this.evalRaw(refExpr, scope, pass);
+    const place = this.settleValue(this.evalRaw(refExpr, scope, pass), refExpr.span);
     if (place.k !== "port") {
       if (target.kind === "Name") {
         const hint = suggest(target.name, scope.names());
@@ -400,7 +402,7 @@ export class Interpreter {
     } else {
       let v = this.tensorOf(rhs, current);
       if (stmt.op !== "=") v = binary(this.b, stmt.op[0]!, current, v, stmt.span);
-      else this.checkPatchType(current, v, port, stmt.value.span);
+      else v = this.fitPatch(current, v, port, stmt.value.span);
       value = v;
     }
     // A patch needs a value of its own in the patched scope (an Identity when it is the same tensor).
@@ -419,18 +421,26 @@ export class Interpreter {
     }
   }
 
-  private checkPatchType(current: Value, v: Value, port: PortRef, span: Span): void {
+  /**
+   * The new value of a whole-port patch: of the port's element type, and of its shape — a value
+   * that broadcasts to the shape without changing it (`REF = 0`, a `[seq, d]` row for every batch
+   * entry) is expanded to it.
+   */
+  private fitPatch(current: Value, v: Value, port: PortRef, span: Span): Value {
     const a = current.resolve().type;
     const b = v.resolve().type;
     if (a?.elemType && b?.elemType && a.elemType !== b.elemType) {
       fail("E0204", `\`${port.display}\` is ${elemName(a.elemType)}, but the new value is ${elemName(b.elemType)}`, span, `convert it: \`cast(..., "${elemName(a.elemType)}")\``);
     }
-    if (a?.shape && b?.shape) {
-      const ok = a.shape.length === b.shape.length && a.shape.every((d, i) => typeof d !== "number" || typeof b.shape![i] !== "number" || d === b.shape![i]);
-      if (!ok) {
-        fail("E0203", `\`${port.display}\` has shape ${fmt(a.shape)}, but the new value has shape ${fmt(b.shape)}`, span, "a patch must keep the tensor's shape; a partial patch `REF[...] = v` replaces a part");
-      }
+    if (!a?.shape || !b?.shape) return v;
+    const fits = (x: Dim, y: Dim) => typeof x !== "number" || typeof y !== "number" || x === y;
+    if (a.shape.length === b.shape.length && a.shape.every((d, i) => fits(d, b.shape![i]!))) return v;
+    const offset = a.shape.length - b.shape.length;
+    const broadcasts = offset >= 0 && b.shape.every((d, i) => d === 1 || fits(a.shape![offset + i]!, d));
+    if (!broadcasts) {
+      fail("E0203", `\`${port.display}\` has shape ${fmt(a.shape)}, but the new value has shape ${fmt(b.shape)}`, span, "a patch must keep the tensor's shape (a value that broadcasts to it, such as `0`, is expanded); a partial patch `REF[...] = v` replaces a part");
     }
+    return this.b.op1("Expand", [v, this.b.op1("Shape", [current])]);
   }
 
   private execFor(stmt: Extract<Stmt, { kind: "For" }>, scope: Scope, pass: PassState): void {
@@ -510,9 +520,45 @@ export class Interpreter {
   // ---- expressions ----
 
   eval(expr: Expr, scope: Scope, pass: PassState): CVal {
-    const v = this.evalRaw(expr, scope, pass);
+    const v = this.settleValue(this.evalRaw(expr, scope, pass), expr.span);
     if (v.k === "port") return tensorVal(this.readPort(v.ref, pass, expr.span, true));
     return v;
+  }
+
+  /**
+   * A reference used as a value: a module named `output`/`input` that stands for its parent's
+   * port becomes the port, and a path that still reads two ways is an error.
+   */
+  private settleValue(v: CVal, span: Span): CVal {
+    if (v.k === "fork") this.ambiguousPath(span);
+    if (v.k === "module" && v.asPort) return { k: "port", ref: this.refs.primary(v.asPort.m, v.asPort.kind, span) };
+    return v;
+  }
+
+  private ambiguousPath(span: Span): never {
+    const text = this.input.script.source.slice(span.offset, span.offset + span.length);
+    const rest = text.startsWith("model") ? text.slice("model".length) : `.${text}`;
+    fail("E0113", `\`${text}\` reads two ways in this model: as a path from the whole model, and from its child \`model\``, span,
+      `write \`model.model${rest}\` for the one inside the child \`model\`; the whole model's own inputs and outputs are also \`model.inputs["NAME"]\` and \`model.outputs["NAME"]\``,
+      { notes: ["the model has a child named `model` (as Hugging Face's `LlamaForCausalLM` does), so a path that starts with `model.` means either; intv uses the reading that resolves, and here both do"] });
+  }
+
+  /** Apply one member or index step to both readings of a forked path, keeping those that resolve. */
+  private stepFork(v: Extract<CVal, { k: "fork" }>, step: (x: CVal) => CVal): CVal {
+    const attempt = (x: CVal): { v?: CVal; e?: unknown } => {
+      try {
+        return { v: step(x) };
+      } catch (e) {
+        if (e instanceof CompileError) return { e };
+        throw e;
+      }
+    };
+    const a = attempt(v.whole);
+    const b = attempt(v.child);
+    if (a.v && b.v) return { k: "fork", whole: a.v, child: b.v };
+    if (a.v) return a.v;
+    if (b.v) return b.v;
+    throw a.e;
   }
 
   private readPort(ref: PortRef, pass: PassState, span: Span, record: boolean): Value {
@@ -568,7 +614,7 @@ export class Interpreter {
       case "List":
         return { k: "list", items: expr.elements.map((e) => this.eval(e, scope, pass)) };
       case "Member":
-        return this.evalMember(this.evalRaw(expr.object, scope, pass), expr.property, expr.propertySpan, expr, pass);
+        return this.evalMember(this.evalObject(expr.object, scope, pass), expr.property, expr.propertySpan, expr, pass);
       case "Index":
         return this.evalIndex(expr, scope, pass);
       case "Call":
@@ -589,6 +635,18 @@ export class Interpreter {
     }
   }
 
+  /**
+   * The object of `x.name` or `x[i]`. A name that is a top-level module of the model is the
+   * module there, even where a built-in has the same name (`relu.output` on a ResNet).
+   */
+  private evalObject(expr: Expr, scope: Scope, pass: PassState): CVal {
+    if (expr.kind === "Name" && !scope.lookup(expr.name) && !this.passByName.has(expr.name)) {
+      const child = this.input.tree.root.child(expr.name);
+      if (child && expr.name !== "model") return { k: "module", m: child };
+    }
+    return this.evalRaw(expr, scope, pass);
+  }
+
   private evalName(name: string, span: Span, scope: Scope): CVal {
     const bound = scope.lookup(name);
     if (bound?.value.k === "poison") throw new AlreadyReported();
@@ -600,7 +658,10 @@ export class Interpreter {
     }
     if (isBuiltin(name)) return { k: "builtin", name };
     const tree = this.input.tree;
-    if (name === "model") return { k: "module", m: tree.root };
+    if (name === "model") {
+      const inner = tree.root.child("model");
+      return inner && !inner.callOf ? { k: "fork", whole: { k: "module", m: tree.root }, child: { k: "module", m: inner } } : { k: "module", m: tree.root };
+    }
     const child = tree.root.child(name);
     if (child) return { k: "module", m: child };
     const candidates = [...scope.names(), ...this.passByName.keys(), ...BUILTIN_NAMES, ...tree.root.children.keys(), "model"];
@@ -609,7 +670,12 @@ export class Interpreter {
     fail("E0101", `\`${name}\` is not defined`, span, hint ? `did you mean \`${hint}\`?` : roots.length > 0 ? `the model's top-level modules are ${roots.slice(0, 6).map((r) => `\`${r}\``).join(", ")}` : undefined);
   }
 
-  private evalMember(obj: CVal, prop: string, span: Span, expr: Expr, _pass: PassState): CVal {
+  private evalMember(obj: CVal, prop: string, span: Span, expr: Expr, pass: PassState): CVal {
+    if (obj.k === "module" && obj.asPort) {
+      // `M.output.dense`: `output` is M's child module here, not its port.
+      obj = { k: "module", m: obj.m };
+    }
+    if (obj.k === "fork") return this.stepFork(obj, (x) => this.evalMember(x, prop, span, expr, pass));
     switch (obj.k) {
       case "module": {
         const m = obj.m;
@@ -619,7 +685,11 @@ export class Interpreter {
           if (prop === "outputs") return { k: "model-ports", kind: "output" };
           if (prop === "inputs") return { k: "model-ports", kind: "input" };
         }
-        if (prop === "output" || prop === "input") return { k: "port", ref: this.refs.modulePort(m, prop, 0, expr.span) };
+        if (prop === "output" || prop === "input") {
+          const named = m.child(prop);
+          if (named) return { k: "module", m: named, asPort: { m, kind: prop } };
+          return { k: "port", ref: this.refs.primary(m, prop, expr.span) };
+        }
         if (prop === "outputs" || prop === "inputs") {
           this.refs.requireNodes(m, expr.span);
           return { k: "ports", m, kind: prop === "outputs" ? "output" : "input" };
@@ -663,7 +733,14 @@ export class Interpreter {
   }
 
   private evalIndex(expr: Extract<Expr, { kind: "Index" }>, scope: Scope, pass: PassState): CVal {
-    const obj = this.evalRaw(expr.object, scope, pass);
+    const obj = this.evalObject(expr.object, scope, pass);
+    if (obj.k === "fork") return this.stepFork(obj, (x) => this.indexValue(x, expr, scope, pass));
+    return this.indexValue(obj, expr, scope, pass);
+  }
+
+  private indexValue(raw: CVal, expr: Extract<Expr, { kind: "Index" }>, scope: Scope, pass: PassState): CVal {
+    // `M.output[...]` indexes M's port even where M has a child named `output`.
+    const obj = raw.k === "module" && raw.asPort ? this.settleValue(raw, expr.object.span) : raw;
     const single = expr.items.length === 1 && expr.items[0]!.kind === "Expr" ? expr.items[0]!.expr : null;
     const key = single ? this.eval(single, scope, pass) : null;
     const intKey = (what: string): number => {

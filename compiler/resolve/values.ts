@@ -23,7 +23,18 @@ export type CVal =
   | { k: "bool"; v: boolean }
   | { k: "list"; items: CVal[] }
   | { k: "tensor"; t: Lazy }
-  | { k: "module"; m: Module }
+  /**
+   * A module. `asPort` is set when the module is a child named `output` or `input`, so that
+   * `M.output` alone still means `M`'s port (`M.output.dense` is the child).
+   */
+  | { k: "module"; m: Module; asPort?: { m: Module; kind: "input" | "output" } }
+  /**
+   * A path that reads two ways: a leading `model` as the whole model (`whole`) and as the
+   * model's child named `model` (`child`), as in Hugging Face's `LlamaForCausalLM`. Members and
+   * indices apply to both; where only one reading resolves it is used, and a value used while
+   * both still resolve is an error showing both spellings.
+   */
+  | { k: "fork"; whole: CVal; child: CVal }
   | { k: "ports"; m: Module; kind: "input" | "output" }
   | { k: "calls"; m: Module }
   | { k: "model-ports"; kind: "input" | "output" }
@@ -71,6 +82,8 @@ export function describe(v: CVal): string {
       return `\`${v.ref.display}\``;
     case "poison":
       return "a value that could not be computed";
+    case "fork":
+      return describe(v.whole);
     default: {
       const never: never = v;
       return String(never);
