@@ -241,7 +241,7 @@ function readRaw(view: DataView, type: number, at: number): number {
  * type is dropped.
  */
 export function fillType(v: Value, t: Out): void {
-  if (!t) return;
+  if (!t || (t.elemType === 0 && !t.shape)) return;
   const cur = v.type;
   if (!cur) {
     v.type = t;

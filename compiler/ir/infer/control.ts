@@ -58,7 +58,8 @@ function scan(c: NodeCtx): Out[] {
     const v = body.inputs[i];
     if (!v) continue;
     if (i < nState) {
-      fillType(v, elemOnly(c.type(i)));
+      // Scan's state keeps its type from step to step (as ONNX's inference assumes, unlike Loop).
+      fillType(v, c.type(i));
       continue;
     }
     const s = c.shape(i);

@@ -124,21 +124,79 @@ function concat(c: NodeCtx): Content | null {
   return out.length <= MAX_CONTENT ? out : null;
 }
 
+/** Input i's contents with its static shape (any rank), or null. */
+function tensor(c: NodeCtx, i: number): { data: Content; shape: number[] } | null {
+  const data = c.content(i);
+  const shape = c.shape(i);
+  if (!data || !shape || !shape.every((d): d is number => typeof d === "number")) return null;
+  return shape.reduce((a, b) => a * b, 1) === data.length ? { data, shape } : null;
+}
+
+/** Row-major strides of a shape. */
+function strides(shape: number[]): number[] {
+  const out = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) out[i] = out[i + 1]! * shape[i + 1]!;
+  return out;
+}
+
+/** Gather the elements at the cartesian product of per-axis index lists. */
+function pick(data: Content, shape: number[], index: number[][]): Content {
+  const st = strides(shape);
+  const out: Dim[] = [];
+  const walk = (axis: number, offset: number) => {
+    if (axis === shape.length) {
+      out.push(data[offset]!);
+      return;
+    }
+    for (const i of index[axis]!) walk(axis + 1, offset + i * st[axis]!);
+  };
+  walk(0, 0);
+  return out;
+}
+
 function slice(c: NodeCtx): Content | null {
-  const data = flat(c, 0);
-  if (!data || c.rank(0) !== 1) return null;
+  const t = tensor(c, 0);
+  if (!t) return null;
   const old = c.hasAttr("starts");
   const starts = old ? c.attrInts("starts") : c.numbers(1);
   const ends = old ? c.attrInts("ends") : c.numbers(2);
-  const axes = old ? c.attrInts("axes") : c.has(3) ? c.numbers(3) : [0];
-  const steps = !old && c.has(4) ? c.numbers(4) : [1];
-  if (!starts || !ends || !axes || !steps || starts.length !== 1 || ends.length !== 1 || (axes[0] !== 0 && axes[0] !== -1) || steps[0] === 0) return null;
-  const n = data.length;
-  const step = steps[0]!;
-  const len = sliceLength(n, starts[0]!, ends[0]!, step);
-  const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x));
-  const first = step > 0 ? clamp(starts[0]! < 0 ? starts[0]! + n : starts[0]!, 0, n) : clamp(starts[0]! < 0 ? starts[0]! + n : starts[0]!, -1, n - 1);
-  return Array.from({ length: len }, (_, i) => data[first + i * step]!);
+  const rank = t.shape.length;
+  const axes = old ? (c.attrInts("axes") ?? starts?.map((_, k) => k)) : c.has(3) ? c.numbers(3) : starts?.map((_, k) => k);
+  const steps = !old && c.has(4) ? c.numbers(4) : starts?.map(() => 1);
+  if (!starts || !ends || !axes || !steps || starts.length !== ends.length || axes.length !== starts.length || steps.length !== starts.length) return null;
+  const index = t.shape.map((n) => Array.from({ length: n }, (_, i) => i));
+  for (let k = 0; k < axes.length; k++) {
+    const ax = axes[k]! < 0 ? axes[k]! + rank : axes[k]!;
+    const step = steps[k]!;
+    if (ax < 0 || ax >= rank || step === 0) return null;
+    const n = t.shape[ax]!;
+    const len = sliceLength(n, starts[k]!, ends[k]!, step);
+    const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x));
+    const s = starts[k]! < 0 ? starts[k]! + n : starts[k]!;
+    const first = step > 0 ? clamp(s, 0, n) : clamp(s, -1, n - 1);
+    index[ax] = Array.from({ length: len }, (_, i) => first + i * step);
+  }
+  return pick(t.data, t.shape, index);
+}
+
+function transpose(c: NodeCtx): Content | null {
+  const t = tensor(c, 0);
+  if (!t) return null;
+  const rank = t.shape.length;
+  const perm = c.attrInts("perm") ?? t.shape.map((_, i) => rank - 1 - i);
+  if (perm.length !== rank) return null;
+  const st = strides(t.shape);
+  const outShape = perm.map((p) => t.shape[p]!);
+  const out: Dim[] = [];
+  const walk = (axis: number, offset: number) => {
+    if (axis === rank) {
+      out.push(t.data[offset]!);
+      return;
+    }
+    for (let i = 0; i < outShape[axis]!; i++) walk(axis + 1, offset + i * st[perm[axis]!]!);
+  };
+  walk(0, 0);
+  return out;
 }
 
 function where(c: NodeCtx): Content | null {
@@ -209,6 +267,7 @@ export const valueRules: Record<string, ValueRule> = {
   Gather: gather,
   Concat: concat,
   Slice: slice,
+  Transpose: transpose,
   Add: binary(add),
   Sub: binary(sub),
   Mul: binary(mul),
