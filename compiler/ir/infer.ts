@@ -10,7 +10,7 @@
 
 import type { Graph, Node, Value } from "./graph.js";
 import { toposort } from "./toposort.js";
-import { constantNumbers, fillType, NodeCtx, type Content, type Run } from "./infer/context.js";
+import { constantNumbers, fillType, MAX_CONTENT, NodeCtx, type Content, type Run } from "./infer/context.js";
 import { opKey, SHAPE_RULES, VALUE_RULES } from "./infer/registry.js";
 
 export { broadcastShapes, sliceLength } from "./infer/dims.js";
@@ -26,6 +26,18 @@ export function inferTypes(graph: Graph, order?: readonly Node[]): void {
 /** Type one node's outputs (used for nodes the compiler inserts, whose inputs are typed already). */
 export function inferNodeTypes(node: Node): void {
   new Inference().node(node);
+}
+
+/** Whether a value is a tensor small enough to have its contents tracked (its shape known and static). */
+function small(v: Value): boolean {
+  const shape = v.type?.shape;
+  if (!shape) return false;
+  let n = 1;
+  for (const d of shape) {
+    if (typeof d !== "number") return false;
+    n *= d;
+  }
+  return n <= MAX_CONTENT;
 }
 
 /** Contents are computed on demand through at most this many producers (nodes typed one by one). */
@@ -57,7 +69,7 @@ class Inference implements Run {
     });
     const out = node.outputs[0];
     const rule = VALUE_RULES.get(key);
-    if (out && rule && !this.contents.has(out)) this.contents.set(out, rule(ctx));
+    if (out && rule && !this.contents.has(out)) this.contents.set(out, small(out) ? rule(ctx) : null);
   }
 
   content(v: Value): Content | null {
@@ -69,7 +81,7 @@ class Inference implements Run {
       result = constantNumbers(r);
     } else if (r.producer && r.producerIndex === 0) {
       const rule = VALUE_RULES.get(opKey(r.producer));
-      if (!rule) result = null;
+      if (!rule || !small(r)) result = null;
       else if (this.depth >= MAX_DEPTH) return null; // not cached: a shallower query may get further
       else {
         this.depth++;

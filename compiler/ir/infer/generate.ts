@@ -77,7 +77,8 @@ function oneHot(c: NodeCtx): Out[] {
   const depth = c.numbers(1);
   const axis = axisIn(c.attrInt("axis", -1), idx.length + 1);
   if (axis === null) return [{ elemType, shape: null }];
-  const d: Dim = depth && depth.length === 1 ? depth[0]! : null;
+  // A depth of another type is cast to int64.
+  const d: Dim = depth && depth.length === 1 ? Math.trunc(depth[0]!) : null;
   return [{ elemType, shape: [...idx.slice(0, axis), d, ...idx.slice(axis)] }];
 }
 

@@ -203,7 +203,7 @@ function resize(c: NodeCtx): Out[] {
   if (sizes && sizes.length === axes.length) {
     if (c.attrString("keep_aspect_ratio_policy", "stretch") !== "stretch") return [{ elemType, shape: unknownDims(a.length) }];
     axes.forEach((ax, k) => (out[ax!] = sizes[k]!));
-  } else if (scales && scales.length === axes.length) {
+  } else if (scales && scales.length === axes.length && c.attrString("coordinate_transformation_mode", "") !== "tf_crop_and_resize") {
     axes.forEach((ax, k) => {
       const d = a[ax!]!;
       const s = Math.fround(scales[k]!);

@@ -19,15 +19,26 @@ function flat(c: NodeCtx, i: number): Content | null {
   return r !== null && r <= 1 ? c.content(i) : null;
 }
 
-/** A number rounded to what the element type holds (float32 rounding, integer truncation). */
+/** Ranges of the integer types narrower than 53 bits (a value outside would wrap: unknown). */
+const RANGES: Record<number, [number, number]> = {
+  [DataType.INT8]: [-(2 ** 7), 2 ** 7 - 1], [DataType.UINT8]: [0, 2 ** 8 - 1], [DataType.INT16]: [-(2 ** 15), 2 ** 15 - 1],
+  [DataType.UINT16]: [0, 2 ** 16 - 1], [DataType.INT32]: [-(2 ** 31), 2 ** 31 - 1], [DataType.UINT32]: [0, 2 ** 32 - 1],
+};
+
+/** A number as the element type holds it (float32 rounding, integer truncation), or null. */
 function fit(x: number, elemType: number): number | null {
   if (!Number.isFinite(x)) return elemType === DataType.FLOAT || elemType === DataType.DOUBLE ? x : null;
   if (elemType === DataType.FLOAT) return Math.fround(x);
-  if (elemType === DataType.BOOL) return x !== 0 ? 1 : 0;
-  if (isIntegral(elemType)) return Math.trunc(x);
   if (elemType === DataType.DOUBLE) return x;
-  return null;
+  if (elemType === DataType.BOOL) return x !== 0 ? 1 : 0;
+  if (!isIntegral(elemType)) return null;
+  const t = Math.trunc(x);
+  const range = RANGES[elemType];
+  return range && (t < range[0] || t > range[1]) ? null : t;
 }
+
+/** Types a symbolic dimension (a non-negative int64) converts to without changing its value. */
+const HOLDS_SYMBOLS = new Set<number>([DataType.INT64, DataType.UINT64, DataType.INT32, DataType.UINT32, DataType.FLOAT, DataType.DOUBLE]);
 
 type Binary = (a: Dim, b: Dim, elemType: number) => Dim;
 
@@ -97,9 +108,8 @@ function cast(c: NodeCtx): Content | null {
   const to = c.attrInt("to", 0);
   if (!a) return null;
   if (to === DataType.BOOL) return a.map((x) => (typeof x === "number" ? (x !== 0 ? 1 : 0) : null));
-  if (!isIntegral(to) && to !== DataType.FLOAT && to !== DataType.DOUBLE) return null;
-  // Symbols are integer values: casting them between integer and float types keeps them.
-  return a.map((x) => (typeof x === "number" ? fit(x, to) : x));
+  // Symbols are integer values: casting them to a type that holds them keeps them.
+  return a.map((x) => (typeof x === "number" ? fit(x, to) : HOLDS_SYMBOLS.has(to) ? x : null));
 }
 
 function shape(c: NodeCtx): Content | null {
