@@ -3,6 +3,9 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { decodeModel, formatTree, prepareModel } from "../compiler/index.js";
 import type { AttributeProto, TensorProto } from "../compiler/onnx/index.js";
 import { broadcastShapes, formatShape, Graph, inferNodeTypes, inferTypes, sliceLength, Value, type Dim } from "../compiler/ir/index.js";
 import { product, reshapeRest } from "../compiler/ir/infer/dims.js";
@@ -483,4 +486,13 @@ test("inferNodeTypes: a node added later reads known values through the nodes be
   const fresh = b.op1("Expand", [b.input("one", [1]), b.op1("Concat", [b.op1("Shape", [x], { end: 1 }), b.ints([2])], { axis: 0 })]);
   for (const n of [...b.g.nodes].slice(-3)) inferNodeTypes(n);
   assert.equal(shape(fresh), "[batch, 2]");
+});
+
+test("inspect: the CNN fixture's module tree has every shape, after the first Conv too (issue 10, item 11)", () => {
+  const root = path.resolve(import.meta.dirname, "../..");
+  const { tree } = prepareModel(decodeModel(readFileSync(path.join(root, "test/fixtures/cnn/model.onnx"))));
+  const text = formatTree(tree);
+  assert.match(text, /\(layer2\): float32\[batch, 8, 16, 16\] → float32\[batch, 16, 8, 8\]/);
+  assert.match(text, /\(avgpool\): float32\[batch, 16, 8, 8\] → float32\[batch, 16, 1, 1\]/);
+  assert.doesNotMatch(text, /\?/, text);
 });
