@@ -64,13 +64,14 @@ export function prepareModel(proto: ModelProto): LoadedModel {
   const ir = importModel(proto);
   // A graph that is cyclic already is not a valid model: say so here, or the cycle check blamed
   // the script's patches for it (found by test/reliability-models.test.ts).
-  const { cyclic } = toposort(ir.graph);
+  // One topological order for the cycle check, type inference and module recovery.
+  const { order, cyclic } = toposort(ir.graph);
   if (cyclic.length > 0) {
     const node = nodeOnCycle(cyclic);
     throw new OnnxFormatError(`the graph has a cycle: node \`${node.proto.name || node.proto.op_type}\` depends on its own output; a valid ONNX graph has none`);
   }
-  inferTypes(ir.graph);
-  return { ir, tree: buildModuleTree(ir) };
+  inferTypes(ir.graph, order);
+  return { ir, tree: buildModuleTree(ir, order) };
 }
 
 /** A node on a cycle, given the nodes a topological sort left over (on or behind a cycle). */

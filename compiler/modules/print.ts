@@ -114,13 +114,13 @@ export function formatTree(tree: ModuleTree, depth = Infinity): string {
       const output = primaryPort(m, "output");
       const side = (c: typeof input, ports: Port[]) => {
         if (c.port) return typeText(c.port.value.type) + (ports.length > 1 ? ` (+${ports.length - 1})` : "");
-        return ports.length > 0 ? `? (${refusalText(m, c.refusal)})` : "()";
+        return `(refused: ${refusalText(m, c.refusal)})`;
       };
       if (!m.hasNodes() && !output.port && !input.port) text += m.called ? " (no nodes in the exported graph)" : ` (${output.refusal ? refusalText(m, output.refusal) : "no nodes"})`;
       else if (!m.called && m.hasNodes()) text += " (a container that is never called; its entries are)";
       else {
         const ports = modulePorts(m);
-        if (!m.hasNodes()) text += " (no nodes: the value passing through)";
+        if (!m.hasNodes()) text += " (no nodes; what passes through)";
         text += ` ${side(input, ports.inputs)} → ${side(output, ports.outputs)}`;
       }
     }

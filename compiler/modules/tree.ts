@@ -119,7 +119,7 @@ export class ModuleTree {
     return this.ranks.get(node) ?? Number.MAX_SAFE_INTEGER;
   }
 
-  setOrder(order: Node[]): void {
+  setOrder(order: readonly Node[]): void {
     order.forEach((n, i) => this.ranks.set(n, i));
   }
 
@@ -154,9 +154,9 @@ export function displayPath(path: string): string {
 }
 
 /** Build the tree for the main graph; modules inside If/Loop bodies are found by their node names too. */
-export function buildModuleTree(model: IrModel): ModuleTree {
+export function buildModuleTree(model: IrModel, mainOrder?: readonly Node[]): ModuleTree {
   const tree = new ModuleTree(model);
-  const { order } = toposort(model.graph);
+  const order = mainOrder ?? toposort(model.graph).order;
   tree.setOrder(order);
   tree.root.called = true;
   const place = (node: Node) => {
