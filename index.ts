@@ -11,7 +11,7 @@ export { compile, compileOrThrow, encodeModel, type CompileOptions, type Compile
 // Running
 export {
   Runtime, runScript, clearScriptCache,
-  ModelLoadError, RuntimeInputError, RuntimeDiagnosticError,
+  ModelLoadError, OnnxRuntimeMissingError, RuntimeInputError, RuntimeDiagnosticError,
   type RuntimeOptions, type RunOptions, type RunResult, type RunScriptOptions, type RunScriptResult,
   type ExecutionProvider, type InputSpec, type InputValue, type NestedArray, type Scalar,
 } from "./runtime/index.js";

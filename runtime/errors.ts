@@ -1,6 +1,7 @@
 // The runtime's failures, and the mapping of onnxruntime's error text back to the script.
 //
-// - ModelLoadError: the model file is missing, unreadable, not ONNX, or has a bad manifest.
+// - ModelLoadError: the model file is missing, unreadable, not ONNX, or has a bad manifest;
+//   OnnxRuntimeMissingError, one of them: onnxruntime-node is not installed.
 // - RuntimeInputError: inputs rejected before running (every problem found, one per line).
 // - RuntimeDiagnosticError: onnxruntime failed while running. A failure inside a node the
 //   compiler inserted (`intv/FILE:LINE:COL/Op`) becomes E0601 at that script location; a failure
@@ -13,6 +14,17 @@ export class ModelLoadError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "ModelLoadError";
+  }
+}
+
+/** The onnxruntime-node versions intv is tested with: `peerDependencies` in package.json. */
+export const ONNXRUNTIME_RANGE = "^1.30.0";
+
+/** onnxruntime-node is not installed or cannot be loaded (ort.ts); the message says how to install it. */
+export class OnnxRuntimeMissingError extends ModelLoadError {
+  constructor(message: string) {
+    super(message);
+    this.name = "OnnxRuntimeMissingError";
   }
 }
 

@@ -1,7 +1,7 @@
 // The runtime's public surface: load and run compiled models, read and write NumPy files.
 
 export { Runtime, type RuntimeOptions, type RunOptions, type RunResult, type ExecutionProvider } from "./runtime.js";
-export { ModelLoadError, RuntimeInputError, RuntimeDiagnosticError, parseInsertedNodeName, type InsertedNodeOrigin } from "./errors.js";
+export { ModelLoadError, OnnxRuntimeMissingError, ONNXRUNTIME_RANGE, RuntimeInputError, RuntimeDiagnosticError, parseInsertedNodeName, type InsertedNodeOrigin } from "./errors.js";
 export { describeSpec, fromNested, type InputSpec, type InputValue, type NestedArray, type Scalar } from "./inputs.js";
 export { NpyError, decodeNpy, encodeNpy, readNpy, writeNpy } from "./npy.js";
 export { ELEM_NAMES, allocate, describeTensor, halfToNumber, sizeOf, numberToHalf, toNumbers, type ElemArrays, type ElemName, type Tensor, type TypedArray } from "./tensor.js";

@@ -1,5 +1,6 @@
 // Runtime: load a compiled model with onnxruntime-node, run it once per call, and hand back the
-// model's outputs and the script's saves by name.
+// model's outputs and the script's saves by name. onnxruntime-node is loaded by `Runtime.load`
+// (ort.ts), not when this module is imported: it is an optional peer dependency.
 //
 // The manifest stored in the model's metadata says which graph outputs are saves (and their
 // names in the script) and which graph inputs are params. A model without a manifest runs as a
@@ -7,15 +8,21 @@
 
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { InferenceSession, Tensor as OrtTensor } from "onnxruntime-node";
+import type { InferenceSession, Tensor as OrtTensor } from "onnxruntime-node";
 import { MANIFEST_KEY, parseManifest, type Manifest } from "../compiler/manifest.js";
 import { detachInitializers } from "./defaults.js";
 import { ModelLoadError, RuntimeDiagnosticError, RuntimeInputError, cleanOrtMessage, diagnoseRunError } from "./errors.js";
 import { prepareInputs, type InputSpec, type InputValue } from "./inputs.js";
 import { ModelFormatError, readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
+import { loadOnnxRuntime, type OnnxRuntime } from "./ort.js";
 import { isElemName, type Tensor } from "./tensor.js";
 
-export type ExecutionProvider = NonNullable<InferenceSession.SessionOptions["executionProviders"]>[number];
+/**
+ * An onnxruntime execution provider: a name (`"cpu"`, `"cuda"`) or a name with its options
+ * (`{ name: "cuda", deviceId: 1 }`), as onnxruntime-node takes them. Declared here so that intv's
+ * types do not need onnxruntime-node installed.
+ */
+export type ExecutionProvider = string | { readonly name: string; readonly [option: string]: unknown };
 
 export interface RuntimeOptions {
   /** Threads used inside one operator (onnxruntime's default when absent). */
@@ -60,6 +67,7 @@ const RUN_OPTION_KEYS = ["logSeverityLevel", "tag"] as const;
 
 export class Runtime {
   private constructor(
+    private readonly ort: OnnxRuntime,
     private readonly session: InferenceSession,
     /** The manifest stored in the model; null for a plain model. */
     readonly manifest: Manifest | null,
@@ -80,6 +88,7 @@ export class Runtime {
    */
   static async load(model: string | Uint8Array, options: RuntimeOptions = {}): Promise<Runtime> {
     checkOptions("runtime option", options, RUNTIME_OPTION_KEYS);
+    const ort = await loadOnnxRuntime();
     const what = typeof model === "string" ? `\`${model}\`` : "from bytes";
     let info: ModelInfo;
     try {
@@ -131,8 +140,8 @@ export class Runtime {
     let session: InferenceSession;
     try {
       session = typeof load === "string"
-        ? await InferenceSession.create(load, sessionOptions(loadOptions))
-        : await InferenceSession.create(load, sessionOptions(loadOptions));
+        ? await ort.InferenceSession.create(load, sessionOptions(loadOptions))
+        : await ort.InferenceSession.create(load, sessionOptions(loadOptions));
     } catch (e) {
       // Without onnxruntime's source location and C++ signature (a model with a newer IR version
       // printed 300 characters of them before the reason; found by test/reliability-models.test.ts).
@@ -142,6 +151,7 @@ export class Runtime {
     const saveOutputs = new Set((manifest?.saves ?? []).map((s) => s.output));
     const modelOutputs = new Set((manifest?.modelOutputs ?? []).map((o) => o.name));
     return new Runtime(
+      ort,
       session,
       manifest,
       inputSpecs(info, manifest),
@@ -173,7 +183,7 @@ export class Runtime {
     if (problems.length > 0) throw new RuntimeInputError(problems);
     for (const [input, value] of this.defaults) if (!feeds.has(input)) feeds.set(input, value);
     const ortFeeds: Record<string, OrtTensor> = {};
-    for (const [name, t] of feeds) ortFeeds[name] = new OrtTensor(t.type, t.data, t.dims);
+    for (const [name, t] of feeds) ortFeeds[name] = new this.ort.Tensor(t.type, t.data, t.dims);
 
     let results: InferenceSession.ReturnType;
     try {
@@ -227,7 +237,7 @@ function sessionOptions(options: RuntimeOptions): InferenceSession.SessionOption
   };
   if (options.intraOpNumThreads !== undefined) o.intraOpNumThreads = options.intraOpNumThreads;
   if (options.interOpNumThreads !== undefined) o.interOpNumThreads = options.interOpNumThreads;
-  if (options.executionProviders !== undefined) o.executionProviders = options.executionProviders;
+  if (options.executionProviders !== undefined) o.executionProviders = options.executionProviders as InferenceSession.SessionOptions["executionProviders"];
   if (options.graphOptimizationLevel !== undefined) o.graphOptimizationLevel = options.graphOptimizationLevel;
   const extra: Record<string, unknown> = { ...options.extra };
   if (options.externalDataDir !== undefined) extra[EXTERNAL_DATA_FOLDER] = options.externalDataDir;

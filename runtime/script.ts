@@ -10,6 +10,7 @@ import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { DiagnosticError, hasErrors, type Diagnostic } from "../compiler/diagnostics/index.js";
 import type { InputValue } from "./inputs.js";
+import { loadOnnxRuntime } from "./ort.js";
 import { Runtime, type RunOptions, type RunResult, type RuntimeOptions } from "./runtime.js";
 
 export interface RunScriptOptions {
@@ -92,6 +93,7 @@ function evictOldest(): void {
 }
 
 async function compileAndLoad(options: RunScriptOptions, source: string): Promise<{ runtime: Runtime; diagnostics: Diagnostic[] }> {
+  await loadOnnxRuntime(); // without it, say so before compiling
   const { compile, encodeModel } = await import("../compiler/index.js");
   const compileOptions: { source: string; filename: string; model: string; allowPaths?: string[] } = {
     source, filename: options.script, model: options.model,

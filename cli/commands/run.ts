@@ -12,6 +12,7 @@ import {
   allocate, readModelInfoFromFile, readNpy, writeNpy,
   type InputValue, type RunResult, type RuntimeOptions, type Tensor,
 } from "../../runtime/index.js";
+import { loadOnnxRuntime } from "../../runtime/ort.js";
 import { UsageError, type ParsedArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
@@ -73,6 +74,8 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
   let runtime: Runtime | undefined;
   let sources = new Map<string, string>();
   try {
+    // Before compiling: without onnxruntime-node, say how to install it, and nothing else.
+    await loadOnnxRuntime();
     const values = await loadValues(assignments);
     const options: RuntimeOptions = threads === undefined ? {} : { intraOpNumThreads: threads };
     if (compiled) {
