@@ -477,14 +477,14 @@ describe("weights are not copied", () => {
     const model = decodeModel(input);
     const weights = model.graph!.initializer!.filter((t) => t.raw_data !== undefined);
     assert.ok(weights.length > 0);
-    for (const t of weights) assert.equal(t.raw_data!.buffer, input.buffer);
+    for (const t of weights) assert.equal((t.raw_data as Uint8Array).buffer, input.buffer);
   });
 
   test("a Node Buffer input gives plain Uint8Array views of the same memory", () => {
     const input = readFileSync(path.join(FIXTURES, "onnx-io", "tiny.onnx"));
     const t = decodeModel(input).graph!.initializer!.find((x) => x.raw_data !== undefined)!;
     assert.equal(Object.getPrototypeOf(t.raw_data), Uint8Array.prototype);
-    assert.equal(t.raw_data!.buffer, input.buffer);
+    assert.equal((t.raw_data as Uint8Array).buffer, input.buffer);
   });
 
   test("large bytes pass through the encoder as the same views", () => {
@@ -495,8 +495,8 @@ describe("weights are not copied", () => {
       graph: { name: "g", initializer: [{ name: "w", data_type: DataType.FLOAT, dims: [2n << 20n], raw_data: big }, { name: "w2", raw_data: big.subarray(4) }] },
     };
     const chunks = encodeModelChunks(model);
-    assert.ok(chunks.includes(model.graph!.initializer![0]!.raw_data!));
-    assert.ok(chunks.includes(model.graph!.initializer![1]!.raw_data!));
+    assert.ok(chunks.includes(model.graph!.initializer![0]!.raw_data as Uint8Array));
+    assert.ok(chunks.includes(model.graph!.initializer![1]!.raw_data as Uint8Array));
     const decoded = decodeModel(encodeModel(model));
     assert.deepStrictEqual(decoded, model);
   });

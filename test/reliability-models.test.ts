@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { compile, prepareModel } from "../compiler/index.js";
-import { decodeModel, encodeModel, OnnxFormatError, readModelFile, type ModelProto, type TensorProto } from "../compiler/onnx/index.js";
+import { decodeModel, encodeModel, OnnxFormatError, readModelFile, tensorRawData, type ModelProto, type TensorProto } from "../compiler/onnx/index.js";
 import { Rand } from "../tools/fuzz/generate.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -83,7 +83,7 @@ const bigInitializer = (m: ModelProto): TensorProto => m.graph!.initializer!.fin
 function withExternal(location: string, place?: (data: Uint8Array) => void, length?: string): Uint8Array {
   const m = fresh();
   const t = bigInitializer(m);
-  const data = t.raw_data!;
+  const data = tensorRawData(t)!;
   delete t.raw_data;
   t.data_location = 1;
   t.external_data = [{ key: "location", value: location }, { key: "offset", value: "0" }, { key: "length", value: length ?? String(data.length) }];

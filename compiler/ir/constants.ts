@@ -1,6 +1,6 @@
 // Reading small constant tensors (shapes, axes, indices) out of initializers and Constant nodes.
 
-import type { TensorProto } from "../onnx/index.js";
+import { tensorRawData, type TensorProto } from "../onnx/index.js";
 import type { Value } from "./graph.js";
 
 const INT64 = 7;
@@ -31,7 +31,7 @@ export function constantInts(v: Value): number[] | null {
   if (!t || t.data_location === 1) return null;
   if (t.data_type === INT64) {
     if (t.int64_data && t.int64_data.length > 0) return t.int64_data.map(Number);
-    const raw = t.raw_data;
+    const raw = tensorRawData(t);
     if (!raw) return [];
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out: number[] = [];
@@ -40,7 +40,7 @@ export function constantInts(v: Value): number[] | null {
   }
   if (t.data_type === INT32) {
     if (t.int32_data && t.int32_data.length > 0) return [...t.int32_data];
-    const raw = t.raw_data;
+    const raw = tensorRawData(t);
     if (!raw) return [];
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out: number[] = [];
@@ -56,10 +56,13 @@ export function constantFloat(v: Value): number | null {
   if (!t || t.data_location === 1) return null;
   if (t.data_type === FLOAT) {
     if (t.float_data && t.float_data.length === 1) return t.float_data[0]!;
-    if (t.raw_data && t.raw_data.byteLength === 4) return new DataView(t.raw_data.buffer, t.raw_data.byteOffset, 4).getFloat32(0, true);
+    if (t.raw_data?.length === 4) return scalarView(t).getFloat32(0, true);
   }
-  if (t.data_type === DOUBLE && t.raw_data && t.raw_data.byteLength === 8) {
-    return new DataView(t.raw_data.buffer, t.raw_data.byteOffset, 8).getFloat64(0, true);
-  }
+  if (t.data_type === DOUBLE && t.raw_data?.length === 8) return scalarView(t).getFloat64(0, true);
   return null;
+}
+
+function scalarView(t: TensorProto): DataView {
+  const raw = tensorRawData(t)!;
+  return new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
 }

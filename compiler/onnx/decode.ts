@@ -5,10 +5,16 @@
 // nesting deeper than MAX_DEPTH is an OnnxFormatError that says which message, which field and at
 // which byte. Nothing is dropped silently.
 //
-// Fast: `bytes` fields (raw_data of a 500 MB weight) are `subarray` views into the input, so
-// decoding costs time proportional to the number of fields, not the number of weight bytes.
+// Fast: decoding costs time proportional to the number of fields, not the number of weight bytes.
+// From bytes in memory, `bytes` fields (raw_data of a 500 MB weight) are `subarray` views into the
+// input. From a file (`decodeModelFile`), the same decoder reads through a window that positioned
+// reads move along the file: tags, lengths, names and small values are read, and a weight's
+// `raw_data` of LAZY_MIN bytes or more is not read at all but kept as a FileRange (fileRange.ts),
+// so a 650 MB model costs a few megabytes of reads. Offsets in errors are the file's either way.
 
+import { closeSync, openSync } from "node:fs";
 import { OnnxFormatError } from "./errors.js";
+import { FileRange, SourceFile, readExactlySync } from "./fileRange.js";
 import { isReserved, messageDesc, WireType, type FieldDesc, type MessageDesc } from "./schema.js";
 import type { ModelProto, OnnxMessages } from "./types.js";
 
@@ -17,13 +23,64 @@ export const MAX_DEPTH = 100;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/** A lazy field's value decoded from a file is a FileRange from this many bytes on. */
+export const LAZY_MIN = 4096;
+
 interface State {
-  readonly buf: Uint8Array;
+  /** The bytes held: the whole input, or a window of the file. */
+  buf: Uint8Array;
   /** The same memory as a Node Buffer, for its native string slicing. */
-  readonly node: Buffer;
-  readonly view: DataView;
+  node: Buffer;
+  view: DataView;
+  /** Offset of `buf[0]` in the input: positions below are the input's, `buf[pos - base]`. */
+  base: number;
   pos: number;
+  /** Where the window comes from; null when `buf` is the whole input. */
+  readonly window: FileWindow | null;
 }
+
+/**
+ * Positioned reads of a file into a window buffer. Reads that follow on from the last one grow
+ * (a run of small fields: nodes), reads that jump (past a weight) start small again.
+ */
+class FileWindow {
+  static readonly MIN = 64 * 1024;
+  static readonly MAX = 4 * 1024 * 1024;
+  private chunk = FileWindow.MIN;
+  private store = new Uint8Array(0);
+  private lastStart = -1;
+  private lastEnd = -1;
+
+  constructor(
+    readonly fd: number,
+    readonly file: SourceFile,
+  ) {}
+
+  /** Makes `s.buf` hold at least `n` bytes from `s.pos` (the caller checked they are in the file). */
+  fill(s: State, n: number): void {
+    const pos = s.pos;
+    const onward = pos >= this.lastStart && pos <= this.lastEnd;
+    this.chunk = onward ? Math.min(this.chunk * 2, FileWindow.MAX) : FileWindow.MIN;
+    const want = Math.min(Math.max(n, this.chunk), this.file.size - pos);
+    if (this.store.length < want) this.store = new Uint8Array(Math.max(want, FileWindow.MIN));
+    const buf = this.store.subarray(0, want);
+    readExactlySync(this.fd, buf, pos, this.file.path);
+    this.lastStart = pos;
+    this.lastEnd = pos + want;
+    s.buf = buf;
+    s.node = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    s.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    s.base = pos;
+  }
+}
+
+/** Makes the `n` bytes at `s.pos` readable; `n` must not run past the current message's end. */
+function need(s: State, n: number): void {
+  if (s.pos + n - s.base > s.buf.length) s.window!.fill(s, n);
+}
+
+/** Bytes a tag and what follows it directly (a varint, a length, or a fixed64) can take. */
+const FIELD_HEAD = 20;
 
 // The two 32-bit halves of the last 64-bit varint read (module-level to avoid allocations).
 let lo = 0;
@@ -40,6 +97,7 @@ function where(desc: MessageDesc, f: FieldDesc): string {
 /** Reads a varint of at most 10 bytes into `lo`/`hi`. */
 function readVarint64(s: State, end: number): void {
   const buf = s.buf;
+  const base = s.base;
   const start = s.pos;
   let p = start;
   let b: number;
@@ -47,7 +105,7 @@ function readVarint64(s: State, end: number): void {
   hi = 0;
   for (let shift = 0; shift < 28; shift += 7) {
     if (p >= end) fail("truncated varint", start);
-    b = buf[p++]!;
+    b = buf[p++ - base]!;
     lo |= (b & 0x7f) << shift;
     if (b < 0x80) {
       s.pos = p;
@@ -56,7 +114,7 @@ function readVarint64(s: State, end: number): void {
     }
   }
   if (p >= end) fail("truncated varint", start);
-  b = buf[p++]!;
+  b = buf[p++ - base]!;
   lo = (lo | ((b & 0x7f) << 28)) >>> 0;
   hi = (b & 0x7f) >>> 4;
   if (b < 0x80) {
@@ -65,7 +123,7 @@ function readVarint64(s: State, end: number): void {
   }
   for (let shift = 3; shift < 32; shift += 7) {
     if (p >= end) fail("truncated varint", start);
-    b = buf[p++]!;
+    b = buf[p++ - base]!;
     hi |= (b & 0x7f) << shift;
     if (b < 0x80) {
       s.pos = p;
@@ -95,11 +153,12 @@ function toUint64(): bigint {
 }
 
 function readString(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: number): string {
-  const buf = s.buf;
   const len = readLength(s, end, desc, f, at);
-  const start = s.pos;
+  need(s, len);
+  const buf = s.buf;
+  const start = s.pos - s.base;
   const stop = start + len;
-  s.pos = stop;
+  s.pos += len;
   // Nearly every string in a model (names, op types, scopes) is ASCII: check it here and let
   // Buffer build the string natively; the fatal TextDecoder handles the rest.
   let i = start;
@@ -108,7 +167,7 @@ function readString(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: 
   try {
     return utf8.decode(buf.subarray(start, stop));
   } catch {
-    return fail(`invalid UTF-8 in ${where(desc, f)}`, start);
+    return fail(`invalid UTF-8 in ${where(desc, f)}`, start + s.base);
   }
 }
 
@@ -127,7 +186,7 @@ function readNumeric(s: State, end: number, desc: MessageDesc, f: FieldDesc, at:
     case "fixed32":
     case "sfixed32": {
       if (end - s.pos < 4) fail(`truncated ${where(desc, f)}`, at);
-      const p = s.pos;
+      const p = s.pos - s.base;
       s.pos += 4;
       return f.scalar === "float" ? s.view.getFloat32(p, true) : f.scalar === "fixed32" ? s.view.getUint32(p, true) : s.view.getInt32(p, true);
     }
@@ -135,7 +194,7 @@ function readNumeric(s: State, end: number, desc: MessageDesc, f: FieldDesc, at:
     case "fixed64":
     case "sfixed64": {
       if (end - s.pos < 8) fail(`truncated ${where(desc, f)}`, at);
-      const p = s.pos;
+      const p = s.pos - s.base;
       s.pos += 8;
       if (f.scalar === "double") return s.view.getFloat64(p, true);
       return f.scalar === "fixed64" ? s.view.getBigUint64(p, true) : s.view.getBigInt64(p, true);
@@ -177,6 +236,7 @@ type Obj = Record<string, unknown>;
 function decodeFields(s: State, desc: MessageDesc, end: number, target: Obj, depth: number): void {
   while (s.pos < end) {
     const at = s.pos;
+    need(s, Math.min(FIELD_HEAD, end - at));
     const tag = readVarint32(s, end, () => `tag in ${desc.name}`);
     const id = tag >>> 3;
     const wt = tag & 7;
@@ -198,6 +258,7 @@ function decodeFields(s: State, desc: MessageDesc, end: number, target: Obj, dep
       }
     } else if (wt === WireType.LEN && f.packable) {
       const len = readLength(s, end, desc, f, at);
+      need(s, len);
       const stop = s.pos + len;
       let arr = target[f.name] as unknown[] | undefined;
       if (arr === undefined) {
@@ -206,7 +267,7 @@ function decodeFields(s: State, desc: MessageDesc, end: number, target: Obj, dep
       }
       if (f.scalar === "float") {
         if (len % 4 !== 0) fail(`packed ${where(desc, f)} has ${len} bytes, not a multiple of 4`, at);
-        for (let p = s.pos; p < stop; p += 4) arr.push(s.view.getFloat32(p, true));
+        for (let p = s.pos - s.base; p < stop - s.base; p += 4) arr.push(s.view.getFloat32(p, true));
         s.pos = stop;
       } else {
         while (s.pos < stop) arr.push(readNumeric(s, stop, desc, f, s.pos));
@@ -233,7 +294,14 @@ function readOne(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: num
     const len = readLength(s, end, desc, f, at);
     const start = s.pos;
     s.pos += len;
-    return s.buf.subarray(start, start + len);
+    if (s.window === null) return s.buf.subarray(start, start + len);
+    // From a file: a large weight stays where it is; anything else is copied out of the window,
+    // which the next read reuses.
+    if (f.lazy && len >= LAZY_MIN) return new FileRange(s.window.file, start, len);
+    s.pos = start;
+    need(s, len);
+    s.pos += len;
+    return s.buf.slice(start - s.base, start - s.base + len);
   }
   return readNumeric(s, end, desc, f, at);
 }
@@ -256,7 +324,9 @@ export function decodeMessage(typeName: string, bytes: Uint8Array): unknown {
     buf,
     node: Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength),
     view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength),
+    base: 0,
     pos: 0,
+    window: null,
   };
   const out: Obj = {};
   decodeFields(s, messageDesc(typeName), buf.length, out, 0);
@@ -266,4 +336,23 @@ export function decodeMessage(typeName: string, bytes: Uint8Array): unknown {
 /** Decodes a serialized ModelProto. Throws OnnxFormatError on anything the schema does not allow. */
 export function decodeModel(bytes: Uint8Array): ModelProto {
   return decodeMessage("onnx.ModelProto", bytes);
+}
+
+/**
+ * Decodes the ModelProto in a file with positioned reads, reading only what is not a weight: each
+ * `raw_data` of LAZY_MIN bytes or more is a FileRange of this file. Throws OnnxFormatError as
+ * `decodeModel` does (offsets are the file's), and Node's own errors when the file cannot be read.
+ */
+export function decodeModelFile(file: string): ModelProto {
+  const fd = openSync(file, "r");
+  try {
+    const source = SourceFile.fromDescriptor(file, fd);
+    const empty = new Uint8Array(0);
+    const s: State = { buf: empty, node: Buffer.from(empty.buffer), view: new DataView(empty.buffer), base: 0, pos: 0, window: new FileWindow(fd, source) };
+    const out: Obj = {};
+    decodeFields(s, messageDesc("onnx.ModelProto"), source.size, out, 0);
+    return out as ModelProto;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -8,12 +8,16 @@
 // Two passes: the first validates every value and records the length of each nested message,
 // string and packed field (in visiting order) in `sizes`; the second writes into one buffer of
 // exactly the right size. Large `bytes` values (weights) are not copied into that buffer: the
-// output is a list of chunks in which they appear as the caller's own views.
+// output is a list of parts in which they appear as the caller's own views, or as the FileRanges
+// a model decoded from a file has for its weights (`encodeModelParts`; file.ts copies those from
+// file to file). `encodeModel` and `encodeModelChunks` read the ranges into memory.
 
 import { OnnxEncodeError } from "./errors.js";
 import { messageDesc, type FieldDesc, type MessageDesc } from "./schema.js";
 import { MAX_DEPTH } from "./decode.js";
-import { BIG_BYTES, Writer, varint32Size, varint64Size } from "./writer.js";
+import { BIG_BYTES, Writer, varint32Size, varint64Size, type Part } from "./writer.js";
+import { FileRange, readExactlySync } from "./fileRange.js";
+import { closeSync } from "node:fs";
 import type { ModelProto, OnnxMessages } from "./types.js";
 
 /** Protobuf (C++, and so onnxruntime) refuses messages of 2 GiB or more. */
@@ -38,6 +42,7 @@ function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
   if (v instanceof Uint8Array) return "a Uint8Array";
+  if (v instanceof FileRange) return "a FileRange";
   if (typeof v === "object") return "an object";
   if (typeof v === "string") return `a string`;
   if (typeof v === "bigint") return `bigint ${v}n`;
@@ -116,6 +121,10 @@ function scalarSize(st: SizeState, f: FieldDesc, v: unknown): number {
       return varint32Size(n) + n;
     }
     case "bytes": {
+      if (v instanceof FileRange) {
+        st.big += v.length;
+        return varint32Size(v.length) + v.length;
+      }
       if (!(v instanceof Uint8Array)) throw new PathError([], `expected a Uint8Array, got ${describe(v)}`);
       if (v.length >= BIG_BYTES) st.big += v.length;
       return varint32Size(v.length) + v.length;
@@ -124,7 +133,7 @@ function scalarSize(st: SizeState, f: FieldDesc, v: unknown): number {
 }
 
 function isMessageObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof FileRange);
 }
 
 /** Size of a message body; records it in `sizes` at the position the writer will look for it. */
@@ -236,7 +245,7 @@ function writeScalar(w: Writer, f: FieldDesc, v: unknown): void {
     case "string":
       return w.string(v as string);
     case "bytes":
-      return w.bytes(v as Uint8Array);
+      return w.bytes(v as Uint8Array | FileRange);
   }
 }
 
@@ -276,10 +285,11 @@ function writeNested(w: Writer, desc: MessageDesc, obj: Record<string, unknown>)
   writeMessage(w, desc, obj);
 }
 
-/** Encodes a message of the named type as a list of chunks (large `bytes` values uncopied). */
-export function encodeMessageChunks<K extends keyof OnnxMessages>(typeName: K, message: OnnxMessages[K]): Uint8Array[];
-export function encodeMessageChunks(typeName: string, message: unknown): Uint8Array[];
-export function encodeMessageChunks(typeName: string, message: unknown): Uint8Array[] {
+/**
+ * Encodes a message of the named type as a list of parts whose concatenation is the encoding:
+ * bytes in memory (large `bytes` values are the caller's own views), and FileRanges left unread.
+ */
+export function encodeMessageParts(typeName: string, message: unknown): Part[] {
   const desc = messageDesc(typeName);
   const st: SizeState = { sizes: [], big: 0 };
   let total: number;
@@ -300,32 +310,63 @@ export function encodeMessageChunks(typeName: string, message: unknown): Uint8Ar
   return w.finish();
 }
 
+/** Encodes a message of the named type as a list of chunks (large `bytes` values uncopied, file ranges read). */
+export function encodeMessageChunks<K extends keyof OnnxMessages>(typeName: K, message: OnnxMessages[K]): Uint8Array[];
+export function encodeMessageChunks(typeName: string, message: unknown): Uint8Array[];
+export function encodeMessageChunks(typeName: string, message: unknown): Uint8Array[] {
+  const parts = encodeMessageParts(typeName, message);
+  return parts.some((p) => p instanceof FileRange) ? [concatParts(parts)] : (parts as Uint8Array[]);
+}
+
 /** Encodes a message of the named type into one buffer. */
 export function encodeMessage<K extends keyof OnnxMessages>(typeName: K, message: OnnxMessages[K]): Uint8Array;
 export function encodeMessage(typeName: string, message: unknown): Uint8Array;
 export function encodeMessage(typeName: string, message: unknown): Uint8Array {
-  return concatChunks(encodeMessageChunks(typeName, message));
+  return concatParts(encodeMessageParts(typeName, message));
 }
 
-/** The encoded model as chunks whose concatenation is the file; weights stay the caller's views. */
+/**
+ * The encoded model as chunks whose concatenation is the file; weights in memory stay the caller's
+ * views, weights still in their file are read (into one buffer with the rest: see encodeModelParts).
+ */
 export function encodeModelChunks(model: ModelProto): Uint8Array[] {
   return encodeMessageChunks("onnx.ModelProto", model);
 }
 
-/** The encoded model in one buffer. Deterministic: the same model gives the same bytes. */
-export function encodeModel(model: ModelProto): Uint8Array {
-  return concatChunks(encodeModelChunks(model));
+/** The encoded model as parts: bytes in memory and weights still in their files (file.ts writes them). */
+export function encodeModelParts(model: ModelProto): Part[] {
+  return encodeMessageParts("onnx.ModelProto", model);
 }
 
-function concatChunks(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1 && chunks[0]!.byteOffset === 0 && chunks[0]!.length === chunks[0]!.buffer.byteLength) return chunks[0]!;
+/**
+ * The encoded model in one buffer. Deterministic: the same model gives the same bytes. Weights
+ * still in their files are read straight into the buffer.
+ */
+export function encodeModel(model: ModelProto): Uint8Array {
+  return concatParts(encodeModelParts(model));
+}
+
+function concatParts(parts: Part[]): Uint8Array {
+  const only = parts[0];
+  if (parts.length === 1 && only instanceof Uint8Array && only.byteOffset === 0 && only.length === only.buffer.byteLength) return only;
   let n = 0;
-  for (const c of chunks) n += c.length;
+  for (const c of parts) n += c.length;
   const out = new Uint8Array(n);
   let p = 0;
-  for (const c of chunks) {
-    out.set(c, p);
+  for (const c of parts) {
+    if (c instanceof Uint8Array) out.set(c, p);
+    else readRangeInto(c, out.subarray(p, p + c.length));
     p += c.length;
   }
   return out;
+}
+
+/** Reads a range into `into` (its length), opening the file once per range. */
+function readRangeInto(range: FileRange, into: Uint8Array): void {
+  const fd = range.file.openSync();
+  try {
+    readExactlySync(fd, into, range.offset, range.file.path);
+  } finally {
+    closeSync(fd);
+  }
 }

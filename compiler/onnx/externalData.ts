@@ -79,27 +79,35 @@ export function externalDataRefs(model: ModelProto): ExternalDataRef[] {
   return refs;
 }
 
-/** The path segments of a location relative to the model folder, after the string-level checks. */
-function locationSegments(ref: ExternalDataRef): string[] {
-  const { tensor: t, location } = ref;
-  if (location === "") throw refError(t, location, "is empty");
-  if (location.includes("\0")) throw refError(t, location, "contains a NUL character");
-  if (path.posix.isAbsolute(location) || path.win32.isAbsolute(location)) throw refError(t, location, "is an absolute path; it must be relative to the model's folder");
+/**
+ * The path segments of a location relative to the model folder, or what is wrong with it (the
+ * string-level checks: relative, no `..`, names a file).
+ */
+export function locationSegments(location: string): string[] | { problem: string } {
+  if (location === "") return { problem: "is empty" };
+  if (location.includes("\0")) return { problem: "contains a NUL character" };
+  if (path.posix.isAbsolute(location) || path.win32.isAbsolute(location)) return { problem: "is an absolute path; it must be relative to the model's folder" };
   const segments = location.split(/[\\/]/);
-  if (segments.includes("..")) throw refError(t, location, "has a `..` segment; it must stay inside the model's folder");
+  if (segments.includes("..")) return { problem: "has a `..` segment; it must stay inside the model's folder" };
   const kept = segments.filter((s) => s !== "" && s !== ".");
-  if (kept.length === 0) throw refError(t, location, "does not name a file");
+  if (kept.length === 0) return { problem: "does not name a file" };
   return kept;
 }
 
-interface FileFacts {
+function refSegments(ref: ExternalDataRef): string[] {
+  const segments = locationSegments(ref.location);
+  if (!Array.isArray(segments)) throw refError(ref.tensor, ref.location, segments.problem);
+  return segments;
+}
+
+export interface FileFacts {
   size: number;
   real: string;
 }
 
 /** lstat every component from `dir` down: each must exist and none may be a symlink. */
 async function checkFile(ref: ExternalDataRef, dir: string, cache: Map<string, FileFacts>): Promise<FileFacts> {
-  const segments = locationSegments(ref);
+  const segments = refSegments(ref);
   const key = segments.join("/");
   const cached = cache.get(key);
   if (cached !== undefined) return cached;
@@ -125,7 +133,7 @@ async function checkFile(ref: ExternalDataRef, dir: string, cache: Map<string, F
   throw refError(t, location, "does not name a file");
 }
 
-async function checkRef(ref: ExternalDataRef, dir: string, cache: Map<string, FileFacts>): Promise<FileFacts> {
+export async function checkRef(ref: ExternalDataRef, dir: string, cache: Map<string, FileFacts>): Promise<FileFacts> {
   const facts = await checkFile(ref, dir, cache);
   const end = ref.offset + (ref.length ?? 0);
   if (end > facts.size) {
@@ -201,10 +209,11 @@ async function readExactly(fh: FileHandle, buf: Uint8Array, n: number, pos: numb
  * Makes the external data of `model`, read from `fromDir`, available next to a model written to
  * `toDir`: each referenced file is hard-linked there (copied when linking fails, e.g. across file
  * systems). An existing file with the same content is kept; a different one is never overwritten.
- * Returns the files it created, so a failed write can remove them.
+ * Returns the files it created, so a failed write can remove them. `only`, when given, picks the
+ * locations to place (the others are reachable already).
  */
-export async function placeExternalData(model: ModelProto, fromDir: string, toDir: string): Promise<string[]> {
-  const refs = await checkExternalData(model, fromDir);
+export async function placeExternalData(model: ModelProto, fromDir: string, toDir: string, only?: ReadonlySet<string>): Promise<string[]> {
+  const refs = (await checkExternalData(model, fromDir)).filter((r) => only === undefined || only.has(r.location));
   if (refs.length === 0) return [];
   const [from, to] = [await realpath(fromDir), await realpath(toDir)];
   if (from === to) return [];
@@ -212,7 +221,7 @@ export async function placeExternalData(model: ModelProto, fromDir: string, toDi
   const done = new Set<string>();
   try {
     for (const ref of refs) {
-      const rel = locationSegments(ref).join(path.sep);
+      const rel = refSegments(ref).join(path.sep);
       if (done.has(rel)) continue;
       done.add(rel);
       const src = path.join(from, rel);

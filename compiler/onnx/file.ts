@@ -1,21 +1,29 @@
 // Reading and writing model files. Reading checks everything a later stage would trip over (not
 // protobuf, not a model, unsafe or missing external data) and reports it as one OnnxFormatError
-// whose message starts with the path. Writing is atomic: a crash or error never leaves a
-// half-written model where a good one was.
+// whose message starts with the path; it reads the model's structure and leaves its weights in the
+// file (decode.ts: each large `raw_data` is a FileRange). Writing streams: unchanged weights are
+// copied from the file they were read from (stream.ts), so neither side holds the model in memory;
+// and it is atomic: a crash or error never leaves a half-written model where a good one was.
 
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { decodeModel } from "./decode.js";
-import { encodeModelChunks } from "./encode.js";
+import { decodeModelFile } from "./decode.js";
+import { encodeModelParts } from "./encode.js";
 import { OnnxFormatError } from "./errors.js";
 import { checkExternalData, externalDataRefs, placeExternalData, removeAll } from "./externalData.js";
+import { EXTERNAL_THRESHOLD, moveToExternalData, relocateExternalData } from "./externalWrite.js";
+import { FileRange } from "./fileRange.js";
+import { OutputFile, writeParts } from "./stream.js";
 import type { ModelProto } from "./types.js";
+import type { Part } from "./writer.js";
+
+/** Protobuf (and so every ONNX runtime) cannot hold a message of 2 GiB or more. */
+const MAX_MODEL_FILE = 2 ** 31 - 1;
 
 export interface ReadModelResult {
+  /** The model; its large weights are FileRanges of the file, read when needed. */
   model: ModelProto;
-  /** The file's bytes; every `bytes` field of `model` is a view into them. */
-  bytes: Uint8Array;
   /** Absolute path of the folder the model was read from (external data is relative to it). */
   dir: string;
 }
@@ -23,17 +31,26 @@ export interface ReadModelResult {
 export interface WriteModelOptions {
   /**
    * The folder the model's external data is relative to (where it was read from). When it is not
-   * the output folder, each referenced file is hard-linked (or copied) next to the output.
-   * Defaults to the output folder, which must then already hold the data.
+   * the output folder, each location is rewritten to reach the file from the output's folder, or,
+   * where that would need `..`, the file is hard-linked (or copied) next to the output. Defaults to
+   * the output folder, which must then already hold the data.
    */
   sourceDir?: string;
+  /**
+   * Write the weights to this data file instead of into the model: a path relative to the output's
+   * folder (and inside it). Every initializer with at least `externalDataThreshold` bytes of
+   * `raw_data`, and every tensor that was external already, is stored there.
+   */
+  externalData?: string;
+  /** Smallest `raw_data` moved to `externalData`, in bytes (default 1024, as `onnx.save`). */
+  externalDataThreshold?: number;
 }
 
 function withPath(file: string, e: unknown): unknown {
   return e instanceof OnnxFormatError ? new OnnxFormatError(`${file}: ${e.message}`, e.offset) : e;
 }
 
-/** Reads, decodes and checks a model file. */
+/** Reads, decodes and checks a model file, leaving its weights in the file. */
 export async function readModelFile(file: string): Promise<ReadModelResult> {
   let st;
   try {
@@ -43,21 +60,14 @@ export async function readModelFile(file: string): Promise<ReadModelResult> {
     throw new OnnxFormatError(code === "ENOENT" || code === "ENOTDIR" ? `${file}: no such file` : `${file}: cannot read (${code ?? String(e)})`);
   }
   if (!st.isFile()) throw new OnnxFormatError(`${file}: not a file`);
-  let buf: Buffer;
-  try {
-    buf = await readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ERR_FS_FILE_TOO_LARGE") throw new OnnxFormatError(`${file}: not an ONNX model (over 2 GiB, which protobuf cannot hold)`);
-    throw new OnnxFormatError(`${file}: cannot read (${code ?? String(e)})`);
-  }
-  // A plain Uint8Array over the same memory, so views handed out are not Buffers.
-  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (st.size > MAX_MODEL_FILE) throw new OnnxFormatError(`${file}: not an ONNX model (over 2 GiB, which protobuf cannot hold)`);
   let model: ModelProto;
   try {
-    model = decodeModel(bytes);
+    model = decodeModelFile(file);
   } catch (e) {
     if (e instanceof OnnxFormatError) throw new OnnxFormatError(`${file}: not a valid ONNX model: ${e.message}`, e.offset);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== undefined) throw new OnnxFormatError(`${file}: cannot read (${code})`);
     throw e;
   }
   if (model.graph === undefined) throw new OnnxFormatError(`${file}: not an ONNX model (no graph)`);
@@ -67,69 +77,110 @@ export async function readModelFile(file: string): Promise<ReadModelResult> {
   } catch (e) {
     throw withPath(file, e);
   }
-  return { model, bytes, dir };
+  return { model, dir };
 }
+
+const OPTION_NAMES = new Set(["sourceDir", "externalData", "externalDataThreshold"]);
 
 function checkOptions(options: object): WriteModelOptions {
   for (const key of Object.keys(options)) {
-    if (key !== "sourceDir") throw new TypeError(`writeModelFile: unknown option \`${key}\``);
+    if (!OPTION_NAMES.has(key)) throw new TypeError(`writeModelFile: unknown option \`${key}\``);
   }
-  const { sourceDir } = options as WriteModelOptions;
+  const { sourceDir, externalData, externalDataThreshold } = options as WriteModelOptions;
   if (sourceDir !== undefined && typeof sourceDir !== "string") throw new TypeError("writeModelFile: `sourceDir` must be a string");
-  return { sourceDir };
+  if (externalData !== undefined && typeof externalData !== "string") throw new TypeError("writeModelFile: `externalData` must be a string");
+  if (externalDataThreshold !== undefined && !(Number.isSafeInteger(externalDataThreshold) && externalDataThreshold >= 0)) {
+    throw new TypeError("writeModelFile: `externalDataThreshold` must be a whole number of bytes");
+  }
+  if (externalDataThreshold !== undefined && externalData === undefined) throw new TypeError("writeModelFile: `externalDataThreshold` needs `externalData`");
+  return { sourceDir, externalData, externalDataThreshold };
 }
 
 /**
- * Encodes and writes a model atomically (temp file in the same folder, fsync, rename). External
- * data referenced by the model is made available next to the output (see WriteModelOptions).
+ * Encodes and writes a model atomically (temp file in the same folder, fsync, rename), copying
+ * weights still in their model file from there. External data referenced by the model is made
+ * available to the output, or the weights are written to a data file of their own (see
+ * WriteModelOptions).
  */
 export async function writeModelFile(file: string, model: ModelProto, options: WriteModelOptions = {}): Promise<void> {
-  const { sourceDir } = checkOptions(options);
-  const chunks = encodeModelChunks(model);
+  const { sourceDir, externalData, externalDataThreshold } = checkOptions(options);
   const outDir = path.dirname(path.resolve(file));
   let created: string[] = [];
+  let data: { file: string; parts: Part[] } | undefined;
   try {
-    if (externalDataRefs(model).length > 0) {
+    if (externalData !== undefined) {
+      const plan = await moveToExternalData(model, externalData, externalDataThreshold ?? EXTERNAL_THRESHOLD, sourceDir);
+      model = plan.model;
+      data = { file: path.join(outDir, externalData), parts: plan.data };
+      await refuseSources(data.file, [...plan.data, ...encodeModelParts(model)], file);
+    } else if (externalDataRefs(model).length > 0) {
       if (sourceDir === undefined) await checkExternalData(model, outDir);
-      else created = await placeExternalData(model, sourceDir, outDir);
+      else {
+        const relocated = await relocateExternalData(model, sourceDir, outDir);
+        if (relocated.kept.size > 0) created = await placeExternalData(model, sourceDir, outDir, relocated.kept);
+        model = relocated.model;
+      }
     }
   } catch (e) {
     throw withPath(file, e);
   }
+  const parts = encodeModelParts(model);
+  let dataTmp: string | undefined;
   try {
-    await writeAtomically(file, chunks);
+    if (data !== undefined) dataTmp = await writeTemporary(data.file, data.parts);
+    const modelTmp = await writeTemporary(file, parts);
+    if (dataTmp !== undefined) await commitTemporary(dataTmp, data!.file);
+    dataTmp = undefined;
+    await commitTemporary(modelTmp, file);
   } catch (e) {
+    if (dataTmp !== undefined) await rm(dataTmp, { force: true }).catch(() => undefined);
     await removeAll(created);
     throw e;
   }
 }
 
-async function writeAtomically(file: string, chunks: readonly Uint8Array[]): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.intv-tmp-${path.basename(file)}-${process.pid}-${randomBytes(4).toString("hex")}`);
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(tmp, "wx");
-    for (const chunk of chunks) {
-      let done = 0;
-      while (done < chunk.length) {
-        const { bytesWritten } = await fh.write(chunk, done, chunk.length - done);
-        done += bytesWritten;
-      }
+/** Refuses a data file that would replace a file the model (or the data itself) is copied from. */
+async function refuseSources(target: string, parts: readonly Part[], modelFile: string): Promise<void> {
+  if (path.resolve(target) === path.resolve(modelFile)) throw new OnnxFormatError(`the external data file \`${path.basename(target)}\` is the model file itself`);
+  const st = await stat(target, { bigint: true }).catch(() => undefined);
+  if (st === undefined) return;
+  for (const p of parts) {
+    if (p instanceof FileRange && p.file.isFile(st)) {
+      throw new OnnxFormatError(`the external data file \`${target}\` is a file the model's weights are read from; write it elsewhere`);
     }
-    await fh.sync();
-    await fh.close();
-    fh = undefined;
-    await rename(tmp, file);
+  }
+}
+
+/** Writes `parts` to a new temporary file next to `file`, flushed to disk; returns its path. */
+async function writeTemporary(file: string, parts: readonly Part[]): Promise<string> {
+  const tmp = path.join(path.dirname(path.resolve(file)), `.intv-tmp-${path.basename(file)}-${process.pid}-${randomBytes(4).toString("hex")}`);
+  let out: OutputFile | undefined;
+  try {
+    out = new OutputFile(await open(tmp, "wx"));
+    await writeParts(out, parts);
+    await out.sync();
+    await out.fh.close();
+    out = undefined;
   } catch (e) {
-    await fh?.close().catch(() => undefined);
+    await out?.settle();
+    await out?.fh.close().catch(() => undefined);
     await rm(tmp, { force: true }).catch(() => undefined);
     throw e;
   }
-  // Make the rename itself durable; not every platform can fsync a directory, and the file is
-  // complete either way.
+  return tmp;
+}
+
+/** Renames a temporary file over `file` (removing it if that fails), then makes the rename durable. */
+async function commitTemporary(tmp: string, file: string): Promise<void> {
   try {
-    const d = await open(dir, "r");
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
+  }
+  // Not every platform can fsync a directory, and the file is complete either way.
+  try {
+    const d = await open(path.dirname(path.resolve(file)), "r");
     try {
       await d.sync();
     } finally {

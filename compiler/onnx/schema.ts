@@ -38,6 +38,11 @@ export interface FieldDesc {
   readonly enumValues: ReadonlySet<number> | undefined;
   /** Other members of the oneof this field belongs to (setting one clears the others). */
   readonly oneofOthers: readonly string[];
+  /**
+   * A weight's bytes (`TensorProto.raw_data`): decoded from a file, a large value is left in the
+   * file as a FileRange (decode.ts) and the encoder copies it from there.
+   */
+  readonly lazy: boolean;
 }
 
 export interface MessageDesc {
@@ -114,6 +119,7 @@ function load(): { root: protobuf.Root; messages: Map<string, MessageDesc> } {
         enumName: resolved instanceof protobuf.Enum ? resolved.fullName.replace(/^\./, "") : undefined,
         enumValues: resolved instanceof protobuf.Enum ? new Set(Object.values(resolved.values)) : undefined,
         oneofOthers: oneof ? oneof.fieldsArray.map((f) => f.name).filter((n) => n !== field.name) : [],
+        lazy: name === "onnx.TensorProto" && field.name === "raw_data",
       };
       if (resolved instanceof protobuf.Type) links.push([desc, resolved.fullName.replace(/^\./, "")]);
       fields.push(desc);

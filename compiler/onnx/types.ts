@@ -1,11 +1,14 @@
 // Decoded ONNX messages as plain objects. Conventions (other folders rely on them):
 // - property names are the proto field names (snake_case);
 // - int64/uint64 are `bigint`, int32 and enums are `number`, float/double `number`, bytes a
-//   `Uint8Array` view into the decoded buffer (never a copy);
+//   `Uint8Array` view into the decoded buffer (never a copy); a tensor's `raw_data` decoded from a
+//   file may instead be a FileRange, bytes left in the file until read (`tensorRawData`);
 // - singular fields are present iff they were on the wire (proto2 presence), and the encoder writes
 //   exactly the singular fields that are not `undefined`;
 // - repeated fields are arrays, set by the decoder only when at least one element was on the
 //   wire; the encoder treats `undefined` as empty.
+
+import type { FileRange } from "./fileRange.js";
 
 export interface StringStringEntryProto {
   key?: string;
@@ -151,7 +154,8 @@ export interface TensorProto {
   int64_data?: bigint[];
   name?: string;
   doc_string?: string;
-  raw_data?: Uint8Array;
+  /** In memory, or (decoded from a file) a range of it read on demand: read it with `tensorRawData`. */
+  raw_data?: Uint8Array | FileRange;
   external_data?: StringStringEntryProto[];
   /** A `DataLocation` value. */
   data_location?: number;

@@ -1,6 +1,12 @@
 // Byte-level protobuf writing for `encode.ts`: varints, fixed-width numbers, strings and bytes,
 // into one preallocated buffer. Large `bytes` values are not copied: the writer ends the current
-// chunk, hands the caller's view on as a chunk of its own, and goes on writing after it.
+// chunk, hands the caller's view (or the FileRange of a weight still in its file) on as a part of
+// its own, and goes on writing after it.
+
+import { FileRange } from "./fileRange.js";
+
+/** A piece of an encoding: bytes, or bytes still in a file. */
+export type Part = Uint8Array | FileRange;
 
 /** `bytes` values at least this long are passed through as separate chunks, not copied. */
 export const BIG_BYTES = 64 * 1024;
@@ -42,7 +48,7 @@ export class Writer {
   /** Index of the next entry of `sizes` (lengths recorded by the sizing pass, in visiting order). */
   cursor = 0;
   private segStart = 0;
-  readonly chunks: Uint8Array[] = [];
+  readonly chunks: Part[] = [];
 
   constructor(
     size: number,
@@ -93,9 +99,9 @@ export class Writer {
     buf[this.pos++] = l;
   }
 
-  bytes(v: Uint8Array): void {
+  bytes(v: Uint8Array | FileRange): void {
     this.varint32(v.length);
-    if (v.length < BIG_BYTES) return this.raw(v);
+    if (v instanceof Uint8Array && v.length < BIG_BYTES) return this.raw(v);
     // Pass the caller's view through: a 500 MB weight is never copied.
     if (this.pos > this.segStart) this.chunks.push(this.buf.subarray(this.segStart, this.pos));
     this.chunks.push(v);
@@ -116,7 +122,7 @@ export class Writer {
     this.pos += n;
   }
 
-  finish(): Uint8Array[] {
+  finish(): Part[] {
     if (this.pos > this.segStart) this.chunks.push(this.buf.subarray(this.segStart, this.pos));
     return this.chunks;
   }

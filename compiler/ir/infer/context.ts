@@ -2,7 +2,7 @@
 // tensors that hold shapes), its attributes, and a way to infer a subgraph. One `Inference` lives
 // for one call of `inferTypes`/`inferNodeTypes`; nothing is kept between calls.
 
-import { DataType, type TensorProto } from "../../onnx/index.js";
+import { DataType, tensorRawData, type TensorProto } from "../../onnx/index.js";
 import type { Graph, Node, Value } from "../graph.js";
 import { constantTensor } from "../constants.js";
 import type { Dim, ValueType } from "../types.js";
@@ -165,10 +165,10 @@ export function tensorNumbers(t: TensorProto): number[] | null {
   const count = (t.dims ?? []).reduce((n, d) => n * Number(d), 1);
   if (count > MAX_CONTENT) return null;
   const type = t.data_type ?? 0;
-  const raw = t.raw_data;
-  if (raw && raw.byteLength > 0) {
+  if (t.raw_data && t.raw_data.length > 0) {
     const width = RAW_WIDTH[type];
-    if (!width || raw.byteLength !== width * count) return null;
+    if (!width || t.raw_data.length !== width * count) return null;
+    const raw = tensorRawData(t)!;
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out: number[] = [];
     for (let i = 0; i < count; i++) out.push(readRaw(view, type, i * width));
