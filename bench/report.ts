@@ -2,7 +2,9 @@
 // between each `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` pair and leaves the prose alone.
 
 import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import type { CostResult, CostRow } from "./compile-cost.js";
+import type { IoModel, IoResult, IoRow } from "./io.js";
 import type { KernelRow } from "./ort-profile.js";
 import type { OverheadRow } from "./overhead.js";
 import type { ProfileSummary } from "./profile.js";
@@ -185,4 +187,57 @@ export function rewriteMarkdown(file: string, sections: Sections): string[] {
   }
   writeFileSync(file, text);
   return missing;
+}
+
+/**
+ * The I/O table (bench/io.ts): per model, each command against `cp` of the model's files, with the
+ * goals of issue 14; for the 2.6 GB model, each command's time against the 654 MB model's.
+ */
+export function ioSection(result: IoResult): string {
+  const best = (row: IoRow | undefined) => (row && row.runs.length > 0 ? Math.min(...row.runs.map((r) => r.wallMs)) : NaN);
+  const med = (row: IoRow | undefined) => (row && row.runs.length > 0 ? median(row.runs.map((r) => r.wallMs)) : NaN);
+  const find = (m: IoModel | undefined, id: IoRow["id"]) => m?.rows.find((r) => r.id === id);
+  const small = result.models[0];
+  const parts: string[] = [];
+  for (const m of result.models) {
+    const cp = find(m, "cp");
+    const cpSync = find(m, "cp-sync");
+    const isLarge = m !== small;
+    const head = ["command", "run as", "wall: best, median", "÷ `cp`: best, median", "÷ `cp` + `sync` (median)", "CPU (median)", "peak RSS", "÷ model size", isLarge ? "÷ the 654 MB model's time (best)" : "goal", ""];
+    const rows = m.rows.map((row) => {
+      if (row.error !== undefined || row.runs.length === 0) return [row.label, `\`${row.command}\``, `**failed**: ${row.error ?? "no runs"}`, "", "", "", "", "", "", ""];
+      const rss = median(row.runs.map((r) => r.peakRssBytes));
+      const vsCp = `${(best(row) / best(cp)).toFixed(2)}, ${(med(row) / med(cp)).toFixed(2)}`;
+      const vsSync = (med(row) / med(cpSync)).toFixed(2);
+      let goal = "—";
+      let met = "";
+      if (isLarge) {
+        const growth = best(row) / best(find(small, row.id));
+        goal = Number.isFinite(growth) ? growth.toFixed(2) : "—";
+        if (row.id === "inspect" || row.id === "check" || row.id === "compile") met = yes(growth <= 1.25);
+      } else if (row.id === "inspect") {
+        goal = "≤ 1 × `cp`";
+        met = yes(best(row) <= best(cp));
+      } else if (row.id === "compile") {
+        goal = "≤ 2 × `cp`; RSS ≤ 0.25 × size";
+        met = `${yes(best(row) <= 2 * best(cp))} / ${yes(rss <= 0.25 * m.bytes)}`;
+      }
+      return [
+        row.label,
+        `\`${row.command}\``,
+        `${fmtMs(best(row))}, ${fmtMs(med(row), false)} (${row.runs.length} runs)`,
+        row.id === "cp" ? "1.00" : vsCp,
+        vsSync,
+        fmtMs(median(row.runs.map((r) => r.cpuMs))),
+        fmtBytes(rss),
+        `${(rss / m.bytes).toFixed(3)}×`,
+        goal,
+        met,
+      ];
+    });
+    const files = m.files.map((f) => `\`${path.basename(f)}\``).join(" + ");
+    parts.push(`**${m.label}**: ${files}, ${fmtBytes(m.bytes)}.\n\n${table(head, rows)}`);
+  }
+  if (result.largeMissing) parts.push(`The 2.6 GB model was not measured: ${result.largeMissing}.`);
+  return parts.join("\n\n");
 }

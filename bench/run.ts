@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark of BENCHMARKS.md, in sequence (never two at once: the machine
 // has two cores), then the tables in BENCHMARKS.md are rewritten from this run's numbers.
 //
-//   node dist/bench/run.js [--quick] [--only=overhead,kernels,compile,scaling,parse,profile] [--no-write]
+//   node dist/bench/run.js [--quick] [--only=overhead,kernels,compile,io,scaling,parse,profile] [--no-write]
 //
 // Needs the generated model first: /usr/bin/python3 tools/bench/generate.py
 
@@ -10,15 +10,16 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { runCompileCost } from "./compile-cost.js";
+import { runIo } from "./io.js";
 import { runKernelProfile } from "./ort-profile.js";
 import { runOverhead } from "./overhead.js";
 import { BENCHMARKS_MD, META, MODEL, PARSE, ROOT, SCALING, TASKS, WORK, requireCache, snapshotDist } from "./paths.js";
 import { summarizeProfile } from "./profile.js";
-import { compileSection, inspectSection, kernelSection, overheadSection, profileSection, rewriteMarkdown, scalingSection, shortSection, torchSection, type Sections } from "./report.js";
+import { compileSection, inspectSection, ioSection, kernelSection, overheadSection, profileSection, rewriteMarkdown, scalingSection, shortSection, torchSection, type Sections } from "./report.js";
 import { measureSizeInChild, type ScalingSize } from "./scaling.js";
 import { SAVES_12 } from "./scripts.js";
 
-const ALL = ["overhead", "kernels", "compile", "scaling", "parse", "profile"] as const;
+const ALL = ["overhead", "kernels", "compile", "io", "scaling", "parse", "profile"] as const;
 type Part = (typeof ALL)[number];
 
 interface Args {
@@ -128,6 +129,13 @@ async function main(): Promise<void> {
     save("compile", cost);
     sections.compile = compileSection(cost);
     sections.inspect = inspectSection(cost);
+  });
+
+  await part("io", ["io"], async () => {
+    log("I/O against a file copy: inspect, check, compile on the 654 MB and the 2.6 GB model (bench/io.ts)");
+    const result = await runIo({ reps: args.quick ? 1 : 5, log });
+    save("io", result);
+    sections.io = ioSection(result);
   });
 
   await part("scaling", ["scaling"], async () => {

@@ -13,13 +13,14 @@ export { sameFile };
 export const compileCommand: Command = {
   name: "compile",
   summary: "compile a script and a model into an instrumented ONNX model",
-  usage: ["intv compile SCRIPT.intv --model MODEL.onnx -o OUT.onnx [--manifest OUT.json]"],
+  usage: ["intv compile SCRIPT.intv --model MODEL.onnx -o OUT.onnx [--manifest OUT.json] [--external-data OUT.onnx.data]"],
   description: "The output is a standard ONNX model: the model's own outputs keep their names, each save is an extra output, each param an extra input. The manifest (saves, params, passes) is stored in the model's metadata under `intv.manifest`; --manifest also writes it as JSON. Files are written atomically, and the input model is never overwritten.",
   positionals: [{ name: "SCRIPT.intv" }],
   options: [
     ...COMPILE_OPTIONS,
     { name: "output", short: "o", value: "OUT.onnx", required: true, description: "where to write the compiled model" },
     { name: "manifest", value: "OUT.json", description: "also write the manifest as JSON" },
+    { name: "external-data", value: "FILE", description: "write the weights to FILE (in OUT.onnx's folder) instead of into the model, as ONNX external data" },
   ],
   async run(args, io) {
     // Loaded here, so that `intv --help` and other commands do not pay for the compiler.
@@ -27,6 +28,7 @@ export const compileCommand: Command = {
     const options = await compileOptionsFrom(args);
     const out = args.string("output")!;
     const manifestPath = args.string("manifest");
+    const externalData = args.string("external-data");
     const modelPath = options.model as string;
     if (sameFile(out, modelPath)) throw new UsageError(`-o \`${out}\` is the input model; intv never overwrites it`);
     if (sameFile(out, options.filename)) throw new UsageError(`-o \`${out}\` is the script`);
@@ -36,6 +38,7 @@ export const compileCommand: Command = {
         if (sameFile(manifestPath, file)) throw new UsageError(`--manifest \`${manifestPath}\` is ${what}; intv never overwrites it`);
       }
     }
+    const dataLocation = externalData === undefined ? undefined : externalDataLocation(externalData, out);
     const result = await compile(options);
     printDiagnostics(io, result.diagnostics, result.sources);
     if (hasErrors(result.diagnostics) || !result.model || !result.manifest) return EXIT.rejected;
@@ -50,7 +53,7 @@ export const compileCommand: Command = {
       }
     }
     try {
-      await writeModelFile(out, result.model, { sourceDir: path.dirname(path.resolve(modelPath)) });
+      await writeModelFile(out, result.model, { sourceDir: path.dirname(path.resolve(modelPath)), ...(dataLocation === undefined ? {} : { externalData: dataLocation }) });
     } catch (e) {
       if (manifestTmp) await rm(manifestTmp, { force: true });
       throw new CliError(e instanceof OnnxFormatError ? e.message : writeProblem(out, e));
@@ -68,3 +71,13 @@ export const compileCommand: Command = {
     return EXIT.ok;
   },
 };
+
+/** `--external-data FILE` as a location relative to the output's folder (it must be inside it). */
+function externalDataLocation(file: string, out: string): string {
+  const location = path.relative(path.dirname(path.resolve(out)), path.resolve(file));
+  if (location === "" || location.split(path.sep).includes("..") || path.isAbsolute(location)) {
+    throw new UsageError(`--external-data \`${file}\` must be in the folder of -o \`${out}\` (or below it): the model refers to it by a relative path`);
+  }
+  if (sameFile(file, out)) throw new UsageError(`--external-data \`${file}\` is the output model`);
+  return location.split(path.sep).join("/");
+}

@@ -15,6 +15,17 @@ The model is tools/fixtures/models.py's GPT2LMHeadModel (Hugging Face module nam
 GPT-2 small's shape: 12 layers, width 768, 12 heads, vocabulary 50257, 1024 positions, and an
 untied lm_head (so the file is about 650 MB, like GPT-2 small with its output embedding stored).
 Weights are random (fixed seeds), so nothing is downloaded.
+
+    /usr/bin/python3 tools/bench/generate.py --large
+
+writes the same graph with four times the weight bytes instead (width 1536, vocabulary 100000:
+648 M parameters, 2.6 GB), for the I/O benchmark (bench/io.ts), which shows that what intv costs
+does not grow with the weights. Protobuf cannot hold 2 GiB, so its weights are external data, in
+one file beside the model, as `onnx.save(..., save_as_external_data=True)` writes them:
+  large/gpt2-wide.onnx        the graph (a few MB)
+  large/gpt2-wide.onnx.data   the weights
+  large/meta.json
+It needs about 12 GB of memory for a minute, and 5 GB of disk while it runs.
 """
 
 import json
@@ -33,16 +44,69 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "fixtures"))
 from models import GPT2LMHeadModel, init_gpt2  # noqa: E402
 
 CONFIG = dict(vocab_size=50257, n_positions=1024, n_embd=768, n_head=12, n_layer=12)
+CONFIG_LARGE = dict(vocab_size=100000, n_positions=1024, n_embd=1536, n_head=12, n_layer=12)
 OPSET = 14
 SEQ = 128
 CACHE = os.path.join(ROOT, "bench", "cache")
 
 
-def build():
+def build(config=CONFIG):
     torch.manual_seed(0)
-    model = GPT2LMHeadModel(CONFIG)
+    model = GPT2LMHeadModel(config)
     init_gpt2(model, torch.Generator().manual_seed(1))
     return model.eval()
+
+
+def export(model, ids, path):
+    with torch.no_grad():
+        torch.onnx.export(
+            model,
+            (ids,),
+            path,
+            export_params=True,
+            opset_version=OPSET,
+            do_constant_folding=True,
+            input_names=["input_ids"],
+            output_names=["logits"],
+            dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}},
+        )
+
+
+def main_large():
+    """The 2.6 GB model: torch writes one file per tensor past 2 GiB; onnx gathers them into one."""
+    import shutil
+
+    import onnx
+
+    folder = os.path.join(CACHE, "large")
+    work = os.path.join(folder, "export.tmp")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    torch.set_num_threads(2)
+    start = time.time()
+    model = build(CONFIG_LARGE)
+    ids = torch.randint(0, CONFIG_LARGE["vocab_size"], (1, SEQ), generator=torch.Generator().manual_seed(3))
+    parameters = sum(p.numel() for p in model.parameters())
+    export(model, ids, os.path.join(work, "model.onnx"))
+    del model
+    proto = onnx.load(os.path.join(work, "model.onnx"))  # with its external data
+    shutil.rmtree(work)
+    onnx_path = os.path.join(folder, "gpt2-wide.onnx")
+    onnx.save_model(proto, onnx_path, save_as_external_data=True, all_tensors_to_one_file=True, location="gpt2-wide.onnx.data", size_threshold=1024)
+    meta = {
+        "config": CONFIG_LARGE,
+        "opset": OPSET,
+        "torch": torch.__version__,
+        "onnx": onnx.__version__,
+        "parameters": parameters,
+        "onnx_bytes": os.path.getsize(onnx_path),
+        "data_bytes": os.path.getsize(onnx_path + ".data"),
+        "seconds": round(time.time() - start, 1),
+    }
+    with open(os.path.join(folder, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+        f.write("\n")
+    print(json.dumps(meta))
 
 
 def main():
@@ -55,18 +119,7 @@ def main():
     torch.save(model.state_dict(), os.path.join(CACHE, "gpt2-small.pt"))
     onnx_path = os.path.join(CACHE, "gpt2-small.onnx")
     tmp = onnx_path + ".tmp"
-    with torch.no_grad():
-        torch.onnx.export(
-            model,
-            (ids,),
-            tmp,
-            export_params=True,
-            opset_version=OPSET,
-            do_constant_folding=True,
-            input_names=["input_ids"],
-            output_names=["logits"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}},
-        )
+    export(model, ids, tmp)
     os.replace(tmp, onnx_path)
     meta = {
         "config": CONFIG,
@@ -85,4 +138,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--large"]:
+        main_large()
+    elif sys.argv[1:]:
+        sys.exit("usage: generate.py [--large]")
+    else:
+        main()
