@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { CACHE, SNAPSHOT, WORK, shown } from "./paths.js";
+import { CACHE, SNAPSHOT, WORK, shown, snapshotDist } from "./paths.js";
 import { measureProcess, type ProcessRun } from "./processes.js";
 import { PATCHES_12, SAVES_12 } from "./scripts.js";
 
@@ -117,9 +117,10 @@ export async function runIo(opts: { reps: number; log: (line: string) => void })
   return result;
 }
 
-/** Command line: `node dist/bench/io.js [REPS]` prints the result as JSON (for development). */
+/** Command line: `node dist/bench/io.js [REPS]` prints the result as JSON (for development; `npm run bench -- --only=io` writes the table). */
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
   const reps = Number(process.argv[2] ?? 3);
+  snapshotDist();
   const result = await runIo({ reps, log: (l) => process.stderr.write(`${l}\n`) });
   process.stdout.write(`${JSON.stringify(result, null, 1)}\n`);
 }

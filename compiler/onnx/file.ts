@@ -6,7 +6,7 @@
 // and it is atomic: a crash or error never leaves a half-written model where a good one was.
 
 import { randomBytes } from "node:crypto";
-import { open, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { decodeModelFile } from "./decode.js";
 import { encodeModelParts } from "./encode.js";
@@ -127,7 +127,10 @@ export async function writeModelFile(file: string, model: ModelProto, options: W
   const parts = encodeModelParts(model);
   let dataTmp: string | undefined;
   try {
-    if (data !== undefined) dataTmp = await writeTemporary(data.file, data.parts);
+    if (data !== undefined) {
+      await mkdir(path.dirname(data.file), { recursive: true });
+      dataTmp = await writeTemporary(data.file, data.parts);
+    }
     const modelTmp = await writeTemporary(file, parts);
     if (dataTmp !== undefined) await commitTemporary(dataTmp, data!.file);
     dataTmp = undefined;

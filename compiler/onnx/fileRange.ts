@@ -50,7 +50,7 @@ export class SourceFile {
     try {
       fd = openSync(this.path, "r");
     } catch (e) {
-      throw this.changed(`it cannot be opened any more (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      throw this.changed(`it cannot be opened any more: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
     try {
       this.check(fstatSync(fd, { bigint: true }));

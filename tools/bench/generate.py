@@ -25,7 +25,7 @@ one file beside the model, as `onnx.save(..., save_as_external_data=True)` write
   large/gpt2-wide.onnx        the graph (a few MB)
   large/gpt2-wide.onnx.data   the weights
   large/meta.json
-It needs about 12 GB of memory for a minute, and 5 GB of disk while it runs.
+It needs about 6 GB of memory for two minutes, and 5 GB of disk while it runs.
 """
 
 import json
