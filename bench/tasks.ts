@@ -10,7 +10,7 @@
 
 import { open, readFile } from "node:fs/promises";
 import { compile, formatTree, prepareModel, readModelFile, writeModelFile } from "../compiler/index.js";
-import { onnxRoot } from "../compiler/onnx/index.js";
+import { onnxRoot } from "../compiler/onnx/reflection.js";
 
 type Phases = Record<string, number>;
 

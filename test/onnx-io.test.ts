@@ -23,7 +23,6 @@ import {
   encodeMessage,
   encodeModel,
   encodeModelChunks,
-  onnxRoot,
   type AttributeProto,
   type DeviceConfigurationProto,
   type FunctionProto,
@@ -54,6 +53,8 @@ import {
   type ValueInfoProto,
 } from "../compiler/onnx/index.js";
 import { onnxProtoText } from "../compiler/onnx/onnxProtoText.js";
+import { buildSchemaTable, onnxRoot, schemaTableSource } from "../compiler/onnx/reflection.js";
+import { schemaTable } from "../compiler/onnx/schemaTable.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const FIXTURES = path.join(ROOT, "test", "fixtures");
@@ -302,6 +303,16 @@ describe("schema", () => {
       return;
     }
     assert.equal(onnxProtoText, text, "compiler/onnx/onnxProtoText.ts is stale: rebuild, then run this test with INTV_REGEN=1");
+  });
+
+  test("the codec's schema table is onnx.proto's, as protobufjs reads it (INTV_REGEN=1 rewrites it)", () => {
+    const table = buildSchemaTable();
+    if (process.env.INTV_REGEN === "1") {
+      writeFileSync(path.join(ROOT, "compiler", "onnx", "schemaTable.ts"), schemaTableSource(table));
+      return;
+    }
+    assert.deepStrictEqual(schemaTable, table, "compiler/onnx/schemaTable.ts is stale: rebuild, then run this test with INTV_REGEN=1");
+    assert.equal(readFileSync(path.join(ROOT, "compiler", "onnx", "schemaTable.ts"), "utf8"), schemaTableSource(table));
   });
 
   test("covers IR version 13", () => {

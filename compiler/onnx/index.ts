@@ -1,5 +1,7 @@
 // Public surface of the ONNX I/O layer: lossless, strict ModelProto decode/encode, model files
-// and their external data. Other folders import from here only.
+// (their weights read lazily and written by streaming) and their external data. Other folders
+// import from here only. (protobufjs's reflection of the schema is reflection.ts, for tests and
+// tools: the compiler and the runtime never load protobufjs.)
 
 export * from "./types.js";
 export { OnnxFormatError, OnnxEncodeError } from "./errors.js";
@@ -15,4 +17,3 @@ export {
   loadExternalTensorData,
   type ExternalDataRef,
 } from "./externalData.js";
-export { onnxRoot } from "./schema.js";
