@@ -3,10 +3,11 @@
 
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { DiagnosticError, hasErrors } from "../../compiler/diagnostics/index.js";
 import { MANIFEST_KEY, parseManifest, type Manifest } from "../../compiler/manifest.js";
+import type { ModelProto } from "../../compiler/index.js";
 import {
   ModelLoadError, NpyError, RuntimeDiagnosticError, RuntimeInputError, Runtime,
   allocate, readModelInfoFromFile, readNpy, writeNpy,
@@ -90,7 +91,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
       if (!result) return EXIT.rejected;
       sources = result.sources;
       progress.update("loading the model");
-      runtime = await Runtime.load(result.bytes, { ...options, sources: result.sources, externalDataDir: dirname(model!) });
+      runtime = await loadCompiled(result, model!, { ...options, sources: result.sources, externalDataDir: dirname(model!) });
     }
     checkParams(runtime, assignments);
 
@@ -174,14 +175,37 @@ function checkParams(runtime: Runtime, assignments: readonly Assignment[]): void
   if (problems.length) throw new RuntimeInputError(problems);
 }
 
-async function compileScript(io: Io, args: ParsedArgs): Promise<{ bytes: Uint8Array; sources: Map<string, string> } | null> {
+async function compileScript(io: Io, args: ParsedArgs): Promise<{ model: ModelProto; sources: Map<string, string> } | null> {
   const options = await compileOptionsFrom(args);
   // Loaded here so that running a compiled model needs none of the compiler.
-  const { compile, encodeModel } = await import("../../compiler/index.js");
+  const { compile } = await import("../../compiler/index.js");
   const result = await compile(options);
   printDiagnostics(io, result.diagnostics, result.sources);
   if (hasErrors(result.diagnostics) || !result.model) return null;
-  return { bytes: encodeModel(result.model), sources: result.sources };
+  return { model: result.model, sources: result.sources };
+}
+
+/**
+ * The compiled model in onnxruntime without a copy of its weights in this process: a file next to
+ * the model whose unchanged weights are references into the model file (writeModelReference), loaded
+ * by path and removed once loaded. Where that folder cannot be written, the encoded bytes.
+ */
+async function loadCompiled(compiled: { model: ModelProto }, modelPath: string, options: RuntimeOptions): Promise<Runtime> {
+  const { encodeModel, writeModelReference } = await import("../../compiler/index.js");
+  let file: string;
+  try {
+    file = await writeModelReference(compiled.model, dirname(modelPath));
+  } catch {
+    return Runtime.load(encodeModel(compiled.model), options);
+  }
+  try {
+    return await Runtime.load(file, options);
+  } catch (e) {
+    if (e instanceof ModelLoadError) e.message = e.message.replace(`\`${file}\``, "from bytes");
+    throw e;
+  } finally {
+    await rm(file, { force: true });
+  }
 }
 
 /**

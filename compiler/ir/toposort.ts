@@ -21,8 +21,10 @@ export function toposort(graph: Graph, only?: ReadonlySet<Node>): TopoResult {
   const nodes = only ? [...only].filter((n) => n.graph === graph && graph.nodes.has(n)) : graph.nodes;
   const counted = (n: Node | null | undefined): n is Node => !!n && n.graph === graph && (!only || only.has(n));
   for (const node of nodes) {
+    // Plain loops, not predecessorValues: this runs for every node of every sort.
     let count = 0;
-    for (const v of predecessorValues(node)) if (counted(v.producer)) count++;
+    for (const v of node.inputs) if (v !== null && counted(v.producer)) count++;
+    if (node.subgraphs.size > 0) for (const v of node.implicitInputs()) if (counted(v.producer)) count++;
     pending.set(node, count);
     if (count === 0) ready.push(node);
   }

@@ -13,7 +13,7 @@ import { copyFile, link, lstat, mkdir, open, realpath, rm, type FileHandle } fro
 import path from "node:path";
 import { OnnxFormatError } from "./errors.js";
 import { MAX_DEPTH } from "./decode.js";
-import { messageDesc, type MessageDesc } from "./schema.js";
+import { fieldsReaching, messageDesc, type MessageDesc } from "./schema.js";
 import { DataLocation, type ModelProto, type TensorProto } from "./types.js";
 
 /** One tensor's parsed external-data reference. */
@@ -39,8 +39,7 @@ export function forEachTensor(model: ModelProto, visit: (t: TensorProto) => void
   const walk = (desc: MessageDesc, obj: Record<string, unknown>, depth: number): void => {
     if (depth > MAX_DEPTH) throw new OnnxFormatError(`messages nested deeper than ${MAX_DEPTH} levels`);
     if (desc === tensorDesc) visit(obj as TensorProto);
-    for (const f of desc.fields) {
-      if (f.kind !== "message") continue;
+    for (const f of fieldsReaching(desc, "onnx.TensorProto")) {
       const v = obj[f.name];
       if (v === undefined) continue;
       if (f.repeated) for (const el of v as Record<string, unknown>[]) walk(f.message!, el, depth + 1);

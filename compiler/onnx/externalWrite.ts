@@ -10,7 +10,12 @@
 //   reached from there without `..`; the others are left to `placeExternalData` (a hard link, or a
 //   copy, next to the output).
 //
-// Both rewrite copies of the messages on the way to a changed tensor; the caller's model is not
+// - `referenceWeights`: for a model written next to the file its weights were read from (a model
+//   handed to a runtime, `intv run`), each weight still in that file becomes a reference to where
+//   it is in it: external data whose location is the model file itself, at the offset of its
+//   `raw_data`. The runtime reads the weights from there; nobody copies them.
+//
+// All rewrite copies of the messages on the way to a changed tensor; the caller's model is not
 // changed.
 
 import path from "node:path";
@@ -19,7 +24,7 @@ import { OnnxFormatError } from "./errors.js";
 import { checkExternalData, checkRef, externalDataRef, locationSegments, type FileFacts } from "./externalData.js";
 import { FileRange, SourceFile } from "./fileRange.js";
 import { MAX_DEPTH } from "./decode.js";
-import { messageDesc, type MessageDesc } from "./schema.js";
+import { fieldsReaching, messageDesc, type MessageDesc } from "./schema.js";
 import { DataLocation, type ModelProto, type TensorProto } from "./types.js";
 import type { Part } from "./writer.js";
 
@@ -51,8 +56,7 @@ export function mapTensors(model: ModelProto, map: (t: TensorProto, initializer:
     if (depth > MAX_DEPTH) throw new OnnxFormatError(`messages nested deeper than ${MAX_DEPTH} levels`);
     if (desc === tensorDesc) return map(obj as TensorProto, initializer) as Obj;
     let copy: Obj | undefined;
-    for (const f of desc.fields) {
-      if (f.kind !== "message") continue;
+    for (const f of fieldsReaching(desc, "onnx.TensorProto")) {
       const v = obj[f.name];
       if (v === undefined) continue;
       const init = desc === graphDesc && f.name === "initializer";
@@ -172,4 +176,26 @@ export async function relocateExternalData(model: ModelProto, fromDir: string, t
     return { ...t, external_data: (t.external_data ?? []).map((e) => (e.key === "location" ? { key: "location", value: location } : e)) };
   });
   return { model: out, kept };
+}
+
+/**
+ * The model with every weight that is still in a file of folder `dir` (a FileRange) turned into an
+ * external-data reference to that file and range, for a model written into `dir`.
+ */
+export function referenceWeights(model: ModelProto, dir: string): ModelProto {
+  const folder = path.resolve(dir);
+  return mapTensors(model, (t) => {
+    const range = t.raw_data;
+    if (!(range instanceof FileRange) || path.dirname(range.file.path) !== folder) return t;
+    const { raw_data: _raw, ...rest } = t;
+    return {
+      ...rest,
+      external_data: [
+        { key: "location", value: path.basename(range.file.path) },
+        { key: "offset", value: String(range.offset) },
+        { key: "length", value: String(range.length) },
+      ],
+      data_location: DataLocation.EXTERNAL,
+    };
+  });
 }

@@ -12,7 +12,7 @@ import { decodeModelFile } from "./decode.js";
 import { encodeModelParts } from "./encode.js";
 import { OnnxFormatError } from "./errors.js";
 import { checkExternalData, externalDataRefs, placeExternalData, removeAll } from "./externalData.js";
-import { EXTERNAL_THRESHOLD, moveToExternalData, relocateExternalData } from "./externalWrite.js";
+import { EXTERNAL_THRESHOLD, moveToExternalData, referenceWeights, relocateExternalData } from "./externalWrite.js";
 import { FileRange } from "./fileRange.js";
 import { OutputFile, writeParts } from "./stream.js";
 import type { ModelProto } from "./types.js";
@@ -140,6 +140,19 @@ export async function writeModelFile(file: string, model: ModelProto, options: W
     await removeAll(created);
     throw e;
   }
+}
+
+/**
+ * Writes `model` to a new hidden file in `dir`, the folder its weights were read from, with each
+ * weight still in a model file there stored as a reference to it (external data pointing into that
+ * file) instead of a copy: a file a runtime loads as it would the whole model, and writing it costs
+ * a few megabytes whatever the weights. Returns its path; the caller removes it when done, and
+ * must not change the files the weights are in meanwhile.
+ */
+export async function writeModelReference(model: ModelProto, dir: string): Promise<string> {
+  const file = path.join(path.resolve(dir), `.intv-run-${process.pid}-${randomBytes(4).toString("hex")}.onnx`);
+  await writeModelFile(file, referenceWeights(model, dir), { sourceDir: dir });
+  return file;
 }
 
 /** Refuses a data file that would replace a file the model (or the data itself) is copied from. */

@@ -8,7 +8,7 @@ export { OnnxFormatError, OnnxEncodeError } from "./errors.js";
 export { decodeModel, decodeModelFile, decodeMessage, LAZY_MIN, MAX_DEPTH } from "./decode.js";
 export { FileRange, SourceFile, bytesLength, readBytes, tensorRawData, type Bytes } from "./fileRange.js";
 export { encodeModel, encodeModelChunks, encodeMessage, encodeMessageChunks } from "./encode.js";
-export { readModelFile, writeModelFile, type ReadModelResult, type WriteModelOptions } from "./file.js";
+export { readModelFile, writeModelFile, writeModelReference, type ReadModelResult, type WriteModelOptions } from "./file.js";
 export {
   checkExternalData,
   externalDataRef,

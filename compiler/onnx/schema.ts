@@ -133,3 +133,33 @@ export function messageDesc(name: string): MessageDesc {
 export function isReserved(desc: MessageDesc, id: number): boolean {
   return desc.reservedIds.some(([lo, hi]) => id >= lo && id <= hi);
 }
+
+const reaching = new Map<string, Map<MessageDesc, readonly FieldDesc[]>>();
+
+/**
+ * The message fields of `desc` through which a message of type `target` can be reached (directly
+ * or nested): what a walk looking for `target` needs to follow. A walk for tensors skips a graph's
+ * `input`, `output` and `value_info`, and a node's `input` entries are strings anyway.
+ */
+export function fieldsReaching(desc: MessageDesc, target: string): readonly FieldDesc[] {
+  let byDesc = reaching.get(target);
+  if (byDesc === undefined) {
+    byDesc = new Map();
+    reaching.set(target, byDesc);
+    const goal = messageDesc(target);
+    // Fixed point: a message reaches the target if it is it, or a field's message does.
+    const reaches = new Set<MessageDesc>([goal]);
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const m of load().values()) {
+        if (reaches.has(m)) continue;
+        if (m.fields.some((f) => f.kind === "message" && reaches.has(f.message!))) {
+          reaches.add(m);
+          changed = true;
+        }
+      }
+    }
+    for (const m of load().values()) byDesc.set(m, m.fields.filter((f) => f.kind === "message" && reaches.has(f.message!)));
+  }
+  return byDesc.get(desc)!;
+}
