@@ -24,6 +24,7 @@ import {
   readModelFile,
   tensorRawData,
   writeModelFile,
+  writeModelReference,
   type ModelProto,
   type NodeProto,
   type TensorProto,
@@ -313,6 +314,17 @@ describe("external data", () => {
     };
     const [a, b] = [await run(path.join(dir, "inline.onnx")), await run(path.join(dir, "split.onnx"))];
     assert.deepStrictEqual(b.saves.get("h")!.data, a.saves.get("h")!.data);
+    // What `intv run SCRIPT` hands to onnxruntime: the weights as references into the model file.
+    const reference = await writeModelReference(result.model!, path.dirname(GPT2));
+    try {
+      assert.ok(statSync(reference).size < statSync(GPT2).size / 2); // weights under LAZY_MIN bytes stay inline
+      const refs = decodeModel(readFileSync(reference)).graph!.initializer!.filter((t) => t.data_location === 1);
+      assert.ok(refs.length > 10 && refs.every((t) => t.external_data![0]!.value === "gpt2.onnx"));
+      const c = await run(reference);
+      assert.deepStrictEqual(c.saves.get("h")!.data, a.saves.get("h")!.data);
+    } finally {
+      rmSync(reference);
+    }
   });
 });
 

@@ -25,7 +25,7 @@ import { checkExternalData, checkRef, externalDataRef, locationSegments, type Fi
 import { FileRange, SourceFile } from "./fileRange.js";
 import { MAX_DEPTH } from "./decode.js";
 import { fieldsReaching, messageDesc, type MessageDesc } from "./schema.js";
-import { DataLocation, type ModelProto, type TensorProto } from "./types.js";
+import { DataLocation, elemBits, type ModelProto, type TensorProto } from "./types.js";
 import type { Part } from "./writer.js";
 
 /** Tensors in a data file start at multiples of this (a page: a runtime can map them). */
@@ -180,13 +180,16 @@ export async function relocateExternalData(model: ModelProto, fromDir: string, t
 
 /**
  * The model with every weight that is still in a file of folder `dir` (a FileRange) turned into an
- * external-data reference to that file and range, for a model written into `dir`.
+ * external-data reference to that file and range, for a model written into `dir`. A tensor whose
+ * bytes do not match its declared type and shape stays as it is (inline), so that a runtime
+ * refuses it as it would the original model.
  */
 export function referenceWeights(model: ModelProto, dir: string): ModelProto {
   const folder = path.resolve(dir);
   return mapTensors(model, (t) => {
     const range = t.raw_data;
     if (!(range instanceof FileRange) || path.dirname(range.file.path) !== folder) return t;
+    if (declaredBytes(t) !== range.length) return t;
     const { raw_data: _raw, ...rest } = t;
     return {
       ...rest,
@@ -198,4 +201,13 @@ export function referenceWeights(model: ModelProto, dir: string): ModelProto {
       data_location: DataLocation.EXTERNAL,
     };
   });
+}
+
+/** The bytes a tensor's type and dims call for; undefined for types without a fixed width. */
+function declaredBytes(t: TensorProto): number | undefined {
+  const bits = elemBits(t.data_type ?? 0);
+  if (bits === undefined) return undefined;
+  let count = 1;
+  for (const d of t.dims ?? []) count *= Number(d);
+  return Math.ceil((count * bits) / 8);
 }
