@@ -158,6 +158,18 @@ describe("decoding from a file reads the structure, not the weights", () => {
   });
 });
 
+describe("skipping fields: a model's interface without its nodes", () => {
+  test("skipped fields are absent; the rest is as decoded in full, from bytes and from the file", () => {
+    const skip = ["onnx.GraphProto.node", "onnx.GraphProto.value_info"];
+    const full = decodeModel(readFileSync(GPT2));
+    const { node: _node, value_info: _info, ...graph } = full.graph!;
+    const want = { ...full, graph };
+    assert.deepStrictEqual(decodeModel(readFileSync(GPT2), { skip }), want);
+    assert.deepStrictEqual(materialized(decodeModelFile(GPT2, { skip })), want);
+    assert.throws(() => decodeModel(readFileSync(GPT2), { skip: ["onnx.GraphProto.nodes"] }), /no field `onnx.GraphProto.nodes` to skip/);
+  });
+});
+
 describe("a weight's bytes are read when something needs them", () => {
   /** x: float32[1000] → Reshape(x, Slice(shapes, 0, 2)): the target shape is in a 600-entry weight. */
   function reshapeModel(): ModelProto {

@@ -37,6 +37,29 @@ interface State {
   pos: number;
   /** Where the window comes from; null when `buf` is the whole input. */
   readonly window: FileWindow | null;
+  /** Fields stepped over (DecodeOptions.skip); null for none. */
+  readonly skip: ReadonlySet<FieldDesc> | null;
+}
+
+export interface DecodeOptions {
+  /**
+   * Fields to step over without decoding them, as `message.field` (`onnx.GraphProto.node`), for a
+   * caller that needs part of a model (its interface: runtime/model-info.ts): from a file, what they
+   * hold is not even read. A skipped field's contents are not checked, and the result lacks it.
+   */
+  skip?: readonly string[];
+}
+
+function skipSet(options: DecodeOptions | undefined): ReadonlySet<FieldDesc> | null {
+  if (options?.skip === undefined || options.skip.length === 0) return null;
+  return new Set(
+    options.skip.map((name) => {
+      const dot = name.lastIndexOf(".");
+      const f = messageDesc(name.slice(0, dot)).byName.get(name.slice(dot + 1));
+      if (f === undefined) throw new Error(`decode: no field \`${name}\` to skip`);
+      return f;
+    }),
+  );
 }
 
 /**
@@ -246,6 +269,10 @@ function decodeFields(s: State, desc: MessageDesc, end: number, target: Obj, dep
       fail(`unknown field ${id} (wire type ${wt}${reserved}) in ${desc.name}`, at);
       return;
     }
+    if (s.skip !== null && s.skip.has(f)) {
+      stepOver(s, end, desc, f, wt, at);
+      continue;
+    }
     if (wt === f.wireType) {
       const value = readOne(s, end, desc, f, at, target, depth);
       if (f.repeated) {
@@ -276,6 +303,19 @@ function decodeFields(s: State, desc: MessageDesc, end: number, target: Obj, dep
       fail(`${where(desc, f)} has wire type ${wt}, expected ${f.wireType}${f.packable ? " or 2 (packed)" : ""}`, at);
     }
   }
+}
+
+/** Moves past one field's value without decoding it. */
+function stepOver(s: State, end: number, desc: MessageDesc, f: FieldDesc, wt: number, at: number): void {
+  if (wt === WireType.LEN) {
+    const len = readLength(s, end, desc, f, at); // before `s.pos +=`, which would read s.pos first
+    s.pos += len;
+  } else if (wt === WireType.VARINT) readVarint64(s, end);
+  else if (wt === WireType.I32 || wt === WireType.I64) {
+    const n = wt === WireType.I32 ? 4 : 8;
+    if (end - s.pos < n) fail(`truncated ${where(desc, f)}`, at);
+    s.pos += n;
+  } else fail(`${where(desc, f)} has wire type ${wt}, expected ${f.wireType}`, at);
 }
 
 function readOne(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: number, target: Obj, depth: number): unknown {
@@ -316,9 +356,9 @@ function plain(bytes: Uint8Array): Uint8Array {
 }
 
 /** Decodes one message of the named type; `bytes` fields of the result are views into `bytes`. */
-export function decodeMessage<K extends keyof OnnxMessages>(typeName: K, bytes: Uint8Array): OnnxMessages[K];
-export function decodeMessage(typeName: string, bytes: Uint8Array): unknown;
-export function decodeMessage(typeName: string, bytes: Uint8Array): unknown {
+export function decodeMessage<K extends keyof OnnxMessages>(typeName: K, bytes: Uint8Array, options?: DecodeOptions): OnnxMessages[K];
+export function decodeMessage(typeName: string, bytes: Uint8Array, options?: DecodeOptions): unknown;
+export function decodeMessage(typeName: string, bytes: Uint8Array, options?: DecodeOptions): unknown {
   const buf = plain(bytes);
   const s: State = {
     buf,
@@ -327,6 +367,7 @@ export function decodeMessage(typeName: string, bytes: Uint8Array): unknown {
     base: 0,
     pos: 0,
     window: null,
+    skip: skipSet(options),
   };
   const out: Obj = {};
   decodeFields(s, messageDesc(typeName), buf.length, out, 0);
@@ -334,8 +375,8 @@ export function decodeMessage(typeName: string, bytes: Uint8Array): unknown {
 }
 
 /** Decodes a serialized ModelProto. Throws OnnxFormatError on anything the schema does not allow. */
-export function decodeModel(bytes: Uint8Array): ModelProto {
-  return decodeMessage("onnx.ModelProto", bytes);
+export function decodeModel(bytes: Uint8Array, options?: DecodeOptions): ModelProto {
+  return decodeMessage("onnx.ModelProto", bytes, options);
 }
 
 /**
@@ -343,12 +384,13 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
  * `raw_data` of LAZY_MIN bytes or more is a FileRange of this file. Throws OnnxFormatError as
  * `decodeModel` does (offsets are the file's), and Node's own errors when the file cannot be read.
  */
-export function decodeModelFile(file: string): ModelProto {
+export function decodeModelFile(file: string, options?: DecodeOptions): ModelProto {
+  const skip = skipSet(options);
   const fd = openSync(file, "r");
   try {
     const source = SourceFile.fromDescriptor(file, fd);
     const empty = new Uint8Array(0);
-    const s: State = { buf: empty, node: Buffer.from(empty.buffer), view: new DataView(empty.buffer), base: 0, pos: 0, window: new FileWindow(fd, source) };
+    const s: State = { buf: empty, node: Buffer.from(empty.buffer), view: new DataView(empty.buffer), base: 0, pos: 0, window: new FileWindow(fd, source), skip };
     const out: Obj = {};
     decodeFields(s, messageDesc("onnx.ModelProto"), source.size, out, 0);
     return out as ModelProto;

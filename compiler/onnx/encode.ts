@@ -15,8 +15,8 @@
 import { OnnxEncodeError } from "./errors.js";
 import { messageDesc, type FieldDesc, type MessageDesc } from "./schema.js";
 import { MAX_DEPTH } from "./decode.js";
-import { BIG_BYTES, Writer, varint32Size, varint64Size, type Part } from "./writer.js";
-import { FileRange, readExactlySync } from "./fileRange.js";
+import { BIG_BYTES, Writer, varint32Size, varint64Size } from "./writer.js";
+import { FileRange, readExactlySync, type Part } from "./fileRange.js";
 import { closeSync } from "node:fs";
 import type { ModelProto, OnnxMessages } from "./types.js";
 

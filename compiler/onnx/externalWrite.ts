@@ -26,7 +26,7 @@ import { FileRange, SourceFile } from "./fileRange.js";
 import { MAX_DEPTH } from "./decode.js";
 import { fieldsReaching, messageDesc, type MessageDesc } from "./schema.js";
 import { DataLocation, elemBits, type ModelProto, type TensorProto } from "./types.js";
-import type { Part } from "./writer.js";
+import type { Part } from "./fileRange.js";
 
 /** Tensors in a data file start at multiples of this (a page: a runtime can map them). */
 export const ALIGN = 4096;

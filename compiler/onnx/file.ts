@@ -16,7 +16,7 @@ import { EXTERNAL_THRESHOLD, moveToExternalData, referenceWeights, relocateExter
 import { FileRange } from "./fileRange.js";
 import { OutputFile, writeParts } from "./stream.js";
 import type { ModelProto } from "./types.js";
-import type { Part } from "./writer.js";
+import type { Part } from "./fileRange.js";
 
 /** Protobuf (and so every ONNX runtime) cannot hold a message of 2 GiB or more. */
 const MAX_MODEL_FILE = 2 ** 31 - 1;

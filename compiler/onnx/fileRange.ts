@@ -8,7 +8,7 @@
 // (same device, inode, size and modification time), so a model replaced or edited after it was read
 // is an error that says so, never other bytes passed off as the weights.
 
-import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import path from "node:path";
 import { OnnxFormatError } from "./errors.js";
 
@@ -61,8 +61,8 @@ export class SourceFile {
     return fd;
   }
 
-  /** Throws when `st` is not this file as it was decoded. */
-  check(st: BigIntStats): void {
+  /** Throws when `st` (a `stat` with `bigint: true`) is not this file as it was decoded. */
+  check(st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint }): void {
     if (st.dev !== this.dev || st.ino !== this.ino) throw this.changed("it was replaced by another file");
     if (Number(st.size) !== this.size || st.mtimeNs !== this.mtimeNs) throw this.changed("it was modified");
   }
@@ -105,6 +105,9 @@ export function readExactlySync(fd: number, into: Uint8Array, position: number, 
 
 /** A `bytes` value as decoded: in memory, or a range of the file it was decoded from. */
 export type Bytes = Uint8Array | FileRange;
+
+/** A piece of an encoding (encode.ts): bytes, or bytes still in a file. */
+export type Part = Bytes;
 
 /** The number of bytes, without reading them. */
 export function bytesLength(b: Bytes): number {

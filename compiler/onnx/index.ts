@@ -5,7 +5,7 @@
 
 export * from "./types.js";
 export { OnnxFormatError, OnnxEncodeError } from "./errors.js";
-export { decodeModel, decodeModelFile, decodeMessage, LAZY_MIN, MAX_DEPTH } from "./decode.js";
+export { decodeModel, decodeModelFile, decodeMessage, LAZY_MIN, MAX_DEPTH, type DecodeOptions } from "./decode.js";
 export { FileRange, SourceFile, bytesLength, readBytes, tensorRawData, type Bytes } from "./fileRange.js";
 export { encodeModel, encodeModelChunks, encodeMessage, encodeMessageChunks } from "./encode.js";
 export { readModelFile, writeModelFile, writeModelReference, type ReadModelResult, type WriteModelOptions } from "./file.js";

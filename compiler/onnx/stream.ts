@@ -11,7 +11,7 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { OnnxFormatError } from "./errors.js";
 import { FileRange, type SourceFile } from "./fileRange.js";
-import type { Part } from "./writer.js";
+import type { Part } from "./fileRange.js";
 
 /** Size of each of the two copy buffers. */
 export const COPY_BLOCK = 4 * 1024 * 1024;

@@ -3,10 +3,7 @@
 // chunk, hands the caller's view (or the FileRange of a weight still in its file) on as a part of
 // its own, and goes on writing after it.
 
-import { FileRange } from "./fileRange.js";
-
-/** A piece of an encoding: bytes, or bytes still in a file. */
-export type Part = Uint8Array | FileRange;
+import { FileRange, type Part } from "./fileRange.js";
 
 /** `bytes` values at least this long are passed through as separate chunks, not copied. */
 export const BIG_BYTES = 64 * 1024;
