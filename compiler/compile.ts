@@ -2,7 +2,7 @@
 // Results are data — `{ model, manifest, diagnostics }` — and `compileOrThrow` wraps it.
 
 import { parse } from "../grammar/index.js";
-import { DiagnosticError, hasErrors, type Diagnostic } from "./diagnostics/index.js";
+import { diagnostic, DiagnosticError, hasErrors, type Diagnostic, type Manifest } from "../common/index.js";
 import { importModel, inferTypes, predecessorValues, toposort, type IrModel, type Node } from "./ir/index.js";
 import { buildModuleTree, type ModuleTree } from "./modules/index.js";
 import { readModelFile, decodeModel, OnnxFormatError, type ModelProto } from "./onnx/index.js";
@@ -10,7 +10,6 @@ import { Interpreter, DEFAULT_LIMITS, type Limits } from "./resolve/index.js";
 import { checkCycles, laterPatchWarnings, removeDead, unreachedPatchWarnings, unusedParamWarnings } from "./check/index.js";
 import { buildManifest, emitModel, restoreOutputNames } from "./emit.js";
 import { readScriptFiles } from "./files.js";
-import type { Manifest } from "./manifest.js";
 import { buildPlan, type InterventionPlan } from "./plan.js";
 
 export interface CompileOptions {
@@ -96,7 +95,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
 
   // size: a script past the limit is not parsed at all
   if (Buffer.byteLength(source, "utf8") > limits.maxSourceBytes) {
-    return done([{ code: "E0405", severity: "error", message: `the script \`${filename}\` is larger than the limit of ${limits.maxSourceBytes} bytes`, help: "raise the limit with `--max-source-bytes N` if this is intended" }]);
+    return done([diagnostic("E0405", `the script \`${filename}\` is larger than the limit of ${limits.maxSourceBytes} bytes`)]);
   }
 
   // parse
@@ -114,10 +113,10 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
     // Name the file: errors found after decoding (a duplicate name, a cycle) do not.
     const message = (e as Error).message;
     const file = typeof options.model === "string" && !message.startsWith(options.model) ? `${options.model}: ` : "";
-    return done([...diagnostics, { code: "E0701", severity: "error", message: `cannot read the model: ${file}${message}` }]);
+    return done([...diagnostics, diagnostic("E0701", `cannot read the model: ${file}${message}`)]);
   }
   if (loaded.ir.opset < MIN_OPSET) {
-    return done([...diagnostics, { code: "E0702", severity: "error", message: `the model uses ONNX opset ${loaded.ir.opset}; intv needs opset ${MIN_OPSET} or later`, help: "re-export the model with `opset_version=14` or later" }]);
+    return done([...diagnostics, diagnostic("E0702", `the model uses ONNX opset ${loaded.ir.opset}; intv needs opset ${MIN_OPSET} or later`)]);
   }
   const files = await readScriptFiles(parsed.script, filename, options.allowPaths ?? [], diagnostics);
 

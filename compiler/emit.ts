@@ -7,7 +7,7 @@ import type { Graph, IrModel, Value } from "./ir/index.js";
 import { exportModel } from "./ir/index.js";
 import type { ModelProto } from "./onnx/index.js";
 import { elemTypeName } from "./onnx/index.js";
-import { MANIFEST_FORMAT, MANIFEST_KEY, type Manifest, type TensorSpec } from "./manifest.js";
+import { MANIFEST_FORMAT, MANIFEST_KEY, type Manifest, type TensorSpec } from "../common/index.js";
 import type { Interpreter } from "./resolve/index.js";
 import { COMPILER_VERSION } from "./version.js";
 import type { Builder } from "./lower/builder.js";

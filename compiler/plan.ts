@@ -3,7 +3,7 @@
 // with the places their values come from.
 
 import type { Value } from "./ir/index.js";
-import { NODE_NAME_PREFIX } from "./manifest.js";
+import { NODE_NAME_PREFIX } from "../common/index.js";
 import type { Interpreter, ReadRecord } from "./resolve/index.js";
 import type { ModuleTree } from "./modules/index.js";
 

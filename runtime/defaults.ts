@@ -4,8 +4,8 @@
 // set. The runtime therefore takes those initializers out of the model before loading it, keeps
 // their values, and feeds the default itself when the caller gives no value.
 
-import { ModelFormatError, Fields, MemorySource, ONNX_ELEM_TYPES, type Field } from "./model-info.js";
-import { ELEM_SIZE, allocate, isElemName, sizeOf, viewOf, type ElemName, type Tensor } from "./tensor.js";
+import { ModelFormatError, Fields, MemorySource, type Field } from "./model-info.js";
+import { ELEM_SIZE, elemTypeLabel, allocate, isElemName, sizeOf, viewOf, type ElemName, type Tensor } from "../common/index.js";
 
 const MODEL_GRAPH = 7;
 const GRAPH_INITIALIZER = 5;
@@ -107,7 +107,7 @@ function decodeTensor(bytes: Uint8Array, f: Field, name: string): Tensor {
         throw new ModelFormatError(`the default of param \`${name}\` is stored as external data, which the runtime cannot read`);
     }
   }
-  const typeName = ONNX_ELEM_TYPES[dataType] ?? `type ${dataType}`;
+  const typeName = elemTypeLabel(dataType);
   if (!isElemName(typeName)) throw new ModelFormatError(`the default of param \`${name}\` has element type ${typeName}, which the runtime does not support`);
   const type: ElemName = typeName;
   const n = sizeOf(dims);

@@ -2,11 +2,10 @@
 // consistency of symbolic dimensions across inputs. Nested arrays and plain numbers are converted
 // to the declared element type here. Every problem is collected; the caller throws them together.
 
-import type { Dim } from "../compiler/manifest.js";
 import {
-  ELEM_SIZE, allocate, describeTensor, isElemName, numberToHalf, sizeOf,
-  type ElemName, type Tensor, type TypedArray,
-} from "./tensor.js";
+  ELEM_SIZE, allocate, describeTensor, isElemName, numberToHalf, sizeOf, suggest,
+  type Dim, type ElemName, type Tensor, type TypedArray,
+} from "../common/index.js";
 
 /** One value the compiled model takes: a model input or a script param. */
 export interface InputSpec {
@@ -84,38 +83,12 @@ export function prepareInputs(
 function unknownInput(name: string, specs: readonly InputSpec[]): string {
   const inputs = specs.filter((s) => s.kind === "input").map((s) => `\`${s.name}\``);
   const params = specs.filter((s) => s.kind === "param").map((s) => `\`${s.name}\``);
-  const close = closest(name, specs.map((s) => s.name));
+  const close = suggest(name, specs.map((s) => s.name));
   const parts = [];
   if (inputs.length) parts.push(`inputs ${inputs.join(", ")}`);
   if (params.length) parts.push(`params ${params.join(", ")}`);
   const takes = parts.length ? `; the model takes ${parts.join(" and ")}` : "; the model takes no inputs";
   return `unknown input \`${name}\`${close ? ` (did you mean \`${close}\`?)` : ""}${takes}`;
-}
-
-/** The candidate within edit distance 2 (or a third of the name's length), if any. */
-export function closest(name: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const c of candidates) {
-    const d = editDistance(name, c);
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
 }
 
 // ---------------------------------------------------------------------------------------------

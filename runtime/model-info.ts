@@ -10,7 +10,7 @@
 // Dimension dim_value=1 dim_param=2; TensorProto name=8.
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import type { Dim } from "../compiler/manifest.js";
+import { elemTypeLabel, type Dim } from "../common/index.js";
 
 export interface ValueInfo {
   name: string;
@@ -27,14 +27,6 @@ export interface ModelInfo {
   /** Names of the graph's initializers (an input that has one is optional). */
   initializers: Set<string>;
 }
-
-/** TensorProto.DataType → lowercase name, as the manifest spells element types. */
-export const ONNX_ELEM_TYPES: Record<number, string> = {
-  1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
-  8: "string", 9: "bool", 10: "float16", 11: "float64", 12: "uint32", 13: "uint64",
-  14: "complex64", 15: "complex128", 16: "bfloat16", 17: "float8e4m3fn", 18: "float8e4m3fnuz",
-  19: "float8e5m2", 20: "float8e5m2fnuz", 21: "uint4", 22: "int4", 23: "float4e2m1",
-};
 
 /** Thrown when the bytes are not a well-formed ONNX model. */
 export class ModelFormatError extends Error {
@@ -224,7 +216,7 @@ function walkModel(src: ByteSource): ModelInfo {
         if (t.field !== 1 || t.wire !== 2) continue; // only tensor_type
         const tensor = fields(t.start, t.length);
         for (let x = tensor.next(); x; x = tensor.next()) {
-          if (x.field === 1 && x.wire === 0) result.elemType = ONNX_ELEM_TYPES[Number(x.value)] ?? `type ${x.value}`;
+          if (x.field === 1 && x.wire === 0) result.elemType = elemTypeLabel(Number(x.value));
           if (x.field === 2 && x.wire === 2) result.shape = shape(x.start, x.length);
         }
       }

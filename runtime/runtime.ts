@@ -8,12 +8,11 @@
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { InferenceSession, Tensor as OrtTensor } from "onnxruntime-node";
-import { MANIFEST_KEY, parseManifest, type Manifest } from "../compiler/manifest.js";
+import { MANIFEST_KEY, isElemName, parseManifest, type Manifest, type Tensor } from "../common/index.js";
 import { detachInitializers } from "./defaults.js";
 import { ModelLoadError, RuntimeDiagnosticError, RuntimeInputError, cleanOrtMessage, diagnoseRunError } from "./errors.js";
 import { prepareInputs, type InputSpec, type InputValue } from "./inputs.js";
 import { ModelFormatError, readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
-import { isElemName, type Tensor } from "./tensor.js";
 
 export type ExecutionProvider = NonNullable<InferenceSession.SessionOptions["executionProviders"]>[number];
 

@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { DiagnosticError, hasErrors, type Diagnostic } from "../compiler/diagnostics/index.js";
+import { DiagnosticError, hasErrors, type Diagnostic } from "../common/index.js";
 import type { InputValue } from "./inputs.js";
 import { Runtime, type RunOptions, type RunResult, type RuntimeOptions } from "./runtime.js";
 

@@ -5,8 +5,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { DiagnosticError, hasErrors } from "../../compiler/diagnostics/index.js";
-import { MANIFEST_KEY, parseManifest, type Manifest } from "../../compiler/manifest.js";
+import { DiagnosticError, hasErrors, MANIFEST_KEY, parseManifest, type Manifest } from "../../common/index.js";
 import {
   ModelLoadError, NpyError, RuntimeDiagnosticError, RuntimeInputError, Runtime,
   allocate, readModelInfoFromFile, readNpy, writeNpy,

@@ -3,20 +3,12 @@
 // viewer like Netron and the runtime's error mapping can point back at the script.
 
 import type { AttributeProto, TensorProto } from "../onnx/index.js";
-import type { Span } from "../diagnostics/index.js";
-import { NODE_NAME_PREFIX } from "../manifest.js";
+import { DataType, NODE_NAME_PREFIX, numberToBfloat16, numberToHalf, type Span } from "../../common/index.js";
 import { fail } from "./errors.js";
 import { inferNodeTypes, type Graph, type IrModel, type Value, type ValueType } from "../ir/index.js";
 
-export const FLOAT = 1;
-export const UINT8 = 2;
-export const INT8 = 3;
-export const INT32 = 6;
-export const INT64 = 7;
-export const BOOL = 9;
-export const FLOAT16 = 10;
-export const DOUBLE = 11;
-export const BFLOAT16 = 16;
+// Element-type codes the lowering uses, from the one table (common/formats/elemTypes.ts).
+export const { FLOAT, UINT8, INT8, INT32, INT64, BOOL, FLOAT16, DOUBLE, BFLOAT16 } = DataType;
 
 export type AttrValue = number | bigint | string | number[] | bigint[] | TensorProto | { float: number };
 
@@ -172,10 +164,10 @@ export function makeTensor(elemType: number, values: number[] | bigint[], dims: 
       raw = new Uint8Array(Float64Array.from(values as number[], Number).buffer);
       break;
     case FLOAT16:
-      raw = new Uint8Array(Uint16Array.from(values as number[], (x) => toHalf(Number(x))).buffer);
+      raw = new Uint8Array(Uint16Array.from(values as number[], (x) => numberToHalf(Number(x))).buffer);
       break;
     case BFLOAT16:
-      raw = new Uint8Array(Uint16Array.from(values as number[], (x) => toBfloat16(Number(x))).buffer);
+      raw = new Uint8Array(Uint16Array.from(values as number[], (x) => numberToBfloat16(Number(x))).buffer);
       break;
     case INT64:
       raw = new Uint8Array(BigInt64Array.from(values as bigint[], (x) => BigInt(x)).buffer);
@@ -195,34 +187,4 @@ export function makeTensor(elemType: number, values: number[] | bigint[], dims: 
   }
   void n;
   return { dims: dims.map((d) => BigInt(d)), data_type: elemType, raw_data: raw };
-}
-
-export function toHalf(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0]!;
-  const sign = (u >>> 16) & 0x8000;
-  let exp = ((u >>> 23) & 0xff) - 127 + 15;
-  let mant = u & 0x7fffff;
-  if (((u >>> 23) & 0xff) === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  if (exp >= 0x1f) return sign | 0x7c00;
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    mant = (mant | 0x800000) >>> (1 - exp);
-    if (mant & 0x1000) mant += 0x2000;
-    return sign | (mant >>> 13);
-  }
-  if (mant & 0x1000) {
-    mant += 0x2000;
-    if (mant & 0x800000) {
-      mant = 0;
-      exp += 1;
-      if (exp >= 0x1f) return sign | 0x7c00;
-    }
-  }
-  return sign | (exp << 10) | (mant >>> 13);
-}
-
-function toBfloat16(x: number): number {
-  const u = new Uint32Array(new Float32Array([x]).buffer)[0]!;
-  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
 }

@@ -1,7 +1,7 @@
 // A user-facing failure while lowering one statement. The interpreter catches it, records the
 // diagnostic and moves on to the next statement, so one run reports every error it can.
 
-import type { Diagnostic, Span } from "../diagnostics/index.js";
+import { diagnostic, type Diagnostic, type DiagnosticCode, type Span } from "../../common/index.js";
 
 export class CompileError extends Error {
   constructor(readonly diagnostic: Diagnostic) {
@@ -9,11 +9,12 @@ export class CompileError extends Error {
   }
 }
 
-export function fail(code: string, message: string, span: Span | undefined, help?: string, extra?: Partial<Diagnostic>): never {
-  const d: Diagnostic = { code, severity: "error", message, ...extra };
-  if (span) d.span = span;
-  if (help) d.help = help;
-  throw new CompileError(d);
+/** Stop lowering the statement with an error diagnostic of `code` (codes are in common/diagnostics/codes.ts). */
+export function fail(code: DiagnosticCode, message: string, span: Span | undefined, help?: string, extra?: Omit<Partial<Diagnostic>, "code" | "message" | "severity" | "span" | "help">): never {
+  const fields: Partial<Diagnostic> = { ...extra };
+  if (span) fields.span = span;
+  if (help) fields.help = help;
+  throw new CompileError(diagnostic(code, message, fields));
 }
 
 /**

@@ -1,8 +1,7 @@
 // Built-in functions. Each binds its arguments by position or keyword (unknown keywords and wrong
 // arity are errors that name the function), checks what it can, and lowers to ONNX nodes.
 
-import type { Span } from "../diagnostics/index.js";
-import { suggest } from "../diagnostics/index.js";
+import { suggest, type Span } from "../../common/index.js";
 import type { Value } from "../ir/index.js";
 import { elemTypeCode } from "../onnx/index.js";
 import { BOOL, FLOAT, INT64, makeTensor, type Builder } from "../lower/builder.js";

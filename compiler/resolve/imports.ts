@@ -1,7 +1,7 @@
 // `import "m.onnx" as f`: an ONNX model used as a function. Each call splices the model's nodes
 // into the graph with fresh names; its initializers are added once and shared by every call.
 
-import type { Span } from "../diagnostics/index.js";
+import type { Span } from "../../common/index.js";
 import type { ModelProto } from "../onnx/index.js";
 import { importModel, inferTypes, toposort, type IrModel, type Value } from "../ir/index.js";
 import type { Builder } from "../lower/builder.js";

@@ -4,8 +4,7 @@
 // left it (reads before a patch see the original value, reads after see the patched one).
 
 import { printExpr, type Expr, type Script, type Stmt } from "../../grammar/index.js";
-import type { Diagnostic, Span } from "../diagnostics/index.js";
-import { suggest } from "../diagnostics/index.js";
+import { SCRIPT_ELEM_TYPE_NAMES, suggest, type Diagnostic, type Span } from "../../common/index.js";
 import type { Graph, IrModel, Node, Value } from "../ir/index.js";
 import type { ModelProto, TensorProto } from "../onnx/index.js";
 import { elemTypeCode } from "../onnx/index.js";
@@ -469,7 +468,7 @@ export class Interpreter {
   private execParam(stmt: Extract<Stmt, { kind: "Param" }>, scope: Scope): void {
     const code = elemTypeCode(stmt.elemType);
     if (code === undefined) {
-      const names = ["float32", "float16", "float64", "bfloat16", "int64", "int32", "int8", "uint8", "bool"];
+      const names = SCRIPT_ELEM_TYPE_NAMES;
       const hint = suggest(stmt.elemType, names);
       fail("E0501", `unknown element type \`${stmt.elemType}\``, stmt.elemTypeSpan, hint ? `did you mean \`${hint}\`?` : `element types are ${names.join(", ")}`);
     }

@@ -1,6 +1,6 @@
 // Lexical scopes: the script's top level, a pass body, a loop iteration, a function call.
 
-import type { Span } from "../diagnostics/index.js";
+import type { Span } from "../../common/index.js";
 import type { CVal } from "./values.js";
 
 export interface Binding {

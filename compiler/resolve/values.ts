@@ -7,7 +7,7 @@ import type { Stmt } from "../../grammar/index.js";
 type Def = Extract<Stmt, { kind: "Def" }>;
 import type { Value } from "../ir/index.js";
 import type { Module } from "../modules/index.js";
-import type { Span } from "../diagnostics/index.js";
+import type { Span } from "../../common/index.js";
 import type { ImportedModel } from "./imports.js";
 import type { PassState, PortRef } from "../splice/index.js";
 import type { Scope } from "./scope.js";

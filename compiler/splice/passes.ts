@@ -3,7 +3,7 @@
 // (clone.ts). Reading and patching ports goes through the pass, which maps the imported graph's
 // slots onto its own nodes.
 
-import type { Span } from "../diagnostics/index.js";
+import type { Span } from "../../common/index.js";
 import type { Graph, IrModel, Node, Use, Value } from "../ir/index.js";
 import { copyMainGraph, type GraphCopy } from "./clone.js";
 import { covers, type PortInstance, type PortRef, type SlotIds } from "./ports.js";
