@@ -12,5 +12,6 @@ export {
   type Severity,
   type Span,
 } from "./diagnostic.js";
+export { AlreadyReported, CompileError, fail } from "./raise.js";
 export { renderDiagnostic, renderDiagnostics, type RenderOptions, type SourceLookup } from "./render.js";
 export { didYouMean, editDistance, suggest, type SuggestOptions } from "./suggest.js";

@@ -8,7 +8,7 @@ import type { ModuleTree } from "../modules/index.js";
 import type { PatchRecord } from "../splice/index.js";
 import type { ReadRecord } from "../resolve/index.js";
 
-export function checkCycles(graph: Graph, patches: PatchRecord[], reads: ReadRecord[], tree: ModuleTree, originals: Map<Node, Node>): Diagnostic[] {
+export function checkCycles(graph: Graph, patches: readonly PatchRecord[], reads: readonly ReadRecord[], tree: ModuleTree, originals: ReadonlyMap<Node, Node>): Diagnostic[] {
   if (toposort(graph).cyclic.length === 0) return [];
   const out: Diagnostic[] = [];
   const readsByValue = new Map<Value, ReadRecord>();
@@ -77,7 +77,7 @@ function findCycle(p: PatchRecord, readsByValue: Map<Value, ReadRecord>): { read
   return { read, path };
 }
 
-function cycleDiagnostic(p: PatchRecord, read: ReadRecord | null, path: Node[], tree: ModuleTree, originals: Map<Node, Node>): Diagnostic {
+function cycleDiagnostic(p: PatchRecord, read: ReadRecord | null, path: Node[], tree: ModuleTree, originals: ReadonlyMap<Node, Node>): Diagnostic {
   const patched = p.port.module;
   const depth = patched ? patched.path.split(".").length : 2;
   const chain: string[] = [];

@@ -4,12 +4,11 @@
 //   W0003 a param that nothing uses.
 
 import { diagnostic, type Diagnostic } from "../../common/index.js";
-import { toposort, type Graph, type Node, type Value } from "../ir/index.js";
+import { deadNodes, liveNodes, toposort, type Graph, type Node, type Value } from "../ir/index.js";
 import type { PatchRecord } from "../splice/index.js";
 import type { ParamRecord, ReadRecord } from "../resolve/index.js";
-import { liveNodes } from "./dead.js";
 
-export function laterPatchWarnings(graph: Graph, patches: PatchRecord[], reads: ReadRecord[]): Diagnostic[] {
+export function laterPatchWarnings(graph: Graph, patches: readonly PatchRecord[], reads: readonly ReadRecord[]): Diagnostic[] {
   if (patches.length === 0 || reads.length === 0) return [];
   // The latest patch upstream of each value, propagated once in execution order: linear.
   const slotPatch = new Map<Node, Map<number, PatchRecord>>();
@@ -51,7 +50,7 @@ export function laterPatchWarnings(graph: Graph, patches: PatchRecord[], reads: 
   return out;
 }
 
-export function unreachedPatchWarnings(graph: Graph, patches: PatchRecord[]): Diagnostic[] {
+export function unreachedPatchWarnings(graph: Graph, patches: readonly PatchRecord[]): Diagnostic[] {
   const live = liveNodes(graph);
   const out: Diagnostic[] = [];
   const seen = new Set<number>();
@@ -74,7 +73,13 @@ export function unreachedPatchWarnings(graph: Graph, patches: PatchRecord[]): Di
   return out;
 }
 
-export function unusedParamWarnings(params: ParamRecord[]): Diagnostic[] {
+/**
+ * Params nothing uses once dead code is gone: a use by a node that optimizing will remove (it
+ * reaches no output, and is not one of the model's own nodes in `keep`) does not count.
+ */
+export function unusedParamWarnings(graph: Graph, params: readonly ParamRecord[], keep: ReadonlySet<Node>): Diagnostic[] {
+  if (params.length === 0) return [];
+  const dead = deadNodes(graph, keep);
   // A `param` in a loop is declared once per iteration: one warning per statement, and only when
   // none of its declarations is used (a loop of three gave three warnings; found by
   // test/fuzz.test.ts).
@@ -86,6 +91,6 @@ export function unusedParamWarnings(params: ParamRecord[]): Diagnostic[] {
     else byStatement.set(key, [p]);
   }
   return [...byStatement.values()]
-    .filter((ps) => ps.every((p) => p.input.uses.length === 0))
+    .filter((ps) => ps.every((p) => p.input.uses.every((u) => dead.has(u.node))))
     .map(([p]) => diagnostic("W0003", `the param \`${p!.name}\` is never used`, { span: p!.span }));
 }

@@ -3,8 +3,8 @@
 // viewer like Netron and the runtime's error mapping can point back at the script.
 
 import type { AttributeProto, TensorProto } from "../onnx/index.js";
-import { DataType, NODE_NAME_PREFIX, numberToBfloat16, numberToHalf, type Span } from "../../common/index.js";
-import { fail } from "./errors.js";
+import { CompileError, DataType, NODE_NAME_PREFIX, numberToBfloat16, numberToHalf, type Span } from "../../common/index.js";
+import { tooManyNodes } from "../limits.js";
 import { inferNodeTypes, type Graph, type IrModel, type Value, type ValueType } from "../ir/index.js";
 
 // Element-type codes the lowering uses, from the one table (common/formats/elemTypes.ts).
@@ -13,7 +13,6 @@ export const { FLOAT, UINT8, INT8, INT32, INT64, BOOL, FLOAT16, DOUBLE, BFLOAT16
 export type AttrValue = number | bigint | string | number[] | bigint[] | TensorProto | { float: number };
 
 export class Builder {
-  private counter = 0;
   /** The script location new nodes are attributed to. */
   span: Span | null = null;
   sourceLine = "";
@@ -75,14 +74,14 @@ export class Builder {
     // The main graph's growth (pass copies included) plus what went into If branches: `this.graph`
     // is a branch while a statement is lowered into one, and its own size says nothing.
     if (this.model.graph.nodes.size - this.startNodes + this.branchNodes + n > this.maxNodes) {
-      fail("E0404", `the script adds more than ${this.maxNodes} nodes`, this.span ?? undefined, "raise the limit with `--max-nodes N` if this is intended");
+      throw new CompileError(tooManyNodes(this.maxNodes, this.span ?? undefined));
     }
   }
 
   /** Add a node; returns its outputs (typed by inference where possible). */
   op(opType: string, inputs: (Value | null)[], attrs: Record<string, AttrValue> = {}, outputs = 1): Value[] {
     this.reserve(1);
-    const n = this.counter++;
+    const n = this.model.addedNodes++;
     const prefix = `${NODE_NAME_PREFIX}${this.location()}`;
     const outNames = Array.from({ length: outputs }, (_, i) => this.freshName(`${prefix}/${opType}_${n}${outputs > 1 ? `_${i}` : ""}`));
     const attribute = Object.entries(attrs).map(([name, v]) => attributeProto(name, v));
@@ -98,6 +97,17 @@ export class Builder {
 
   op1(opType: string, inputs: (Value | null)[], attrs: Record<string, AttrValue> = {}): Value {
     return this.op(opType, inputs, attrs, 1)[0]!;
+  }
+
+  /** Add what `fn` creates to `graph` (an If branch) instead of the graph nodes go to now. */
+  within<T>(graph: Graph, fn: () => T): T {
+    const outer = this.graph;
+    this.graph = graph;
+    try {
+      return fn();
+    } finally {
+      this.graph = outer;
+    }
   }
 
   private docString(): string {

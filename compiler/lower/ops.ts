@@ -2,10 +2,9 @@
 // it can at compile time — element types, static shapes, ranks — and fails with a diagnostic
 // pointing at the script rather than letting onnxruntime fail later.
 
-import { DataType, elemTypeLabel, type Span } from "../../common/index.js";
+import { DataType, elemTypeLabel, fail, type Span } from "../../common/index.js";
 import { formatShape, type Dim, type Value } from "../ir/index.js";
 import { BOOL, FLOAT, INT64, type Builder, typeOfValue } from "./builder.js";
-import { fail } from "./errors.js";
 
 export const INT64_MAX = 9223372036854775807n;
 export const INT64_MIN = -9223372036854775808n;

@@ -28,9 +28,6 @@ export class PassState {
   readonly nodes: Set<Node>;
   /** Patches applied in this pass, per imported value, in program order. */
   private readonly patches = new Map<Value, { slots: Set<string>; port: PortRef; value: Value }[]>();
-  /** Names a later pass can read as `name.x` (lets and saves of the pass body). */
-  readonly exports = new Map<string, import("../resolve/values.js").CVal>();
-  finished = false;
   /** Model inputs this pass takes from elsewhere (`pass p(input_ids = other)`). */
   readonly overrides: { input: string; from: string }[] = [];
 

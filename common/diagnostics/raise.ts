@@ -1,7 +1,9 @@
-// A user-facing failure while lowering one statement. The interpreter catches it, records the
-// diagnostic and moves on to the next statement, so one run reports every error it can.
+// Raising a diagnostic: a user-facing failure while compiling one statement (resolving, lowering,
+// splicing it). The compiler catches it, records the diagnostic and moves on to the next
+// statement, so one run reports every error it can.
 
-import { diagnostic, type Diagnostic, type DiagnosticCode, type Span } from "../../common/index.js";
+import type { DiagnosticCode } from "./codes.js";
+import { diagnostic, type Diagnostic, type Span } from "./diagnostic.js";
 
 export class CompileError extends Error {
   constructor(readonly diagnostic: Diagnostic) {
@@ -9,7 +11,7 @@ export class CompileError extends Error {
   }
 }
 
-/** Stop lowering the statement with an error diagnostic of `code` (codes are in common/diagnostics/codes.ts). */
+/** Stop compiling the statement with an error diagnostic of `code` (codes.ts has them all). */
 export function fail(code: DiagnosticCode, message: string, span: Span | undefined, help?: string, extra?: Omit<Partial<Diagnostic>, "code" | "message" | "severity" | "span" | "help">): never {
   const fields: Partial<Diagnostic> = { ...extra };
   if (span) fields.span = span;
