@@ -2,7 +2,7 @@
 
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import { commitTemporary, writeTemporary } from "../../common/atomicWrite.js";
+import { commitTemporary, writeTemporary } from "../../common/index.js";
 import type { Command } from "../command.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
 import { UsageError } from "../args.js";

@@ -6,7 +6,7 @@ import { type InterventionPlan } from "../../compiler/index.js";
 import type { Command } from "../command.js";
 import { UsageError } from "../args.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
-import { writeAtomically } from "../../common/atomicWrite.js";
+import { writeAtomically } from "../../common/index.js";
 import { sameFile, writeProblem } from "../files.js";
 import { CliError, EXIT, printDiagnostics } from "../output.js";
 
