@@ -1,6 +1,10 @@
 // The compiler's public surface.
 export { compile, compileOrThrow, loadModel, prepareModel, MIN_OPSET, type CompileOptions, type CompileResult, type LoadedModel } from "./compile.js";
-export { encodeModel, encodeModelChunks, decodeModel, readModelFile, writeModelFile, OnnxFormatError, type ModelProto } from "./onnx/index.js";
+export {
+  encodeModel, encodeModelChunks, decodeModel, readModelFile, writeModelFile, OnnxFormatError,
+  skimModel, skimModelFile, withoutInitializers,
+  type ModelProto, type ModelSkim, type TensorProto, type ValueInfoProto,
+} from "./onnx/index.js";
 export { MANIFEST_KEY, parseManifest, type Manifest, type SaveEntry, type ParamEntry, type PassEntry } from "../common/index.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 export { COMPILER_VERSION } from "./version.js";
