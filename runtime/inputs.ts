@@ -107,6 +107,11 @@ function toTensor(spec: InputSpec, value: InputValue, problems: string[]): Tenso
     }
     return { type: value.type, dims: [...value.dims], data: value.data } as Tensor;
   }
+  const shape = notAnInput(value);
+  if (shape) {
+    problems.push(`${where}: ${shape}`);
+    return null;
+  }
   const type = spec.elemType;
   if (type === null || !isElemName(type)) {
     problems.push(type === null
@@ -119,6 +124,30 @@ function toTensor(spec: InputSpec, value: InputValue, problems: string[]): Tenso
   } catch (e) {
     problems.push(`${where}: ${(e as Error).message}`);
     return null;
+  }
+}
+
+/**
+ * Why `value` is neither a tensor, a nested array nor a number, or null when it may be one: an
+ * object that is not `{ type, dims, data }` (`{ type, shape, data }` is a natural slip) or a bare
+ * typed array is named with what was expected, rather than failing later on its contents.
+ */
+function notAnInput(value: unknown): string | null {
+  const expected = "a tensor `{ type, dims, data }`, a nested array or a number";
+  if (ArrayBuffer.isView(value)) return `expected ${expected}, got a ${value.constructor.name}; give its shape and type: \`{ type, dims, data }\``;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const keys = Object.keys(value);
+  const shown = keys.length > 0 ? `an object with ${keys.map((k) => `\`${k}\``).join(", ")}` : "an empty object";
+  const hint = "shape" in value && !("dims" in value) ? " (a tensor's shape is its `dims`)" : "";
+  return `expected ${expected}, got ${shown}${hint}`;
+}
+
+/** A value as a message shows it: JSON where it can be (BigInt included), else its string form. */
+function show(v: unknown): string {
+  try {
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? `${x}n` : x)) ?? String(v);
+  } catch {
+    return String(v);
   }
 }
 
@@ -172,7 +201,7 @@ const what = (type: ElemName): string => (type === "bool" ? "boolean" : "number"
 
 function makeSetter(type: ElemName, data: TypedArray): (i: number, v: unknown, path: number[]) => void {
   const bad = (v: unknown, path: number[], why: string): never => {
-    throw new Error(`${at(path)} is ${JSON.stringify(v) ?? String(v)}: ${why}`);
+    throw new Error(`${at(path)} is ${show(v)}: ${why}`);
   };
   if (type === "bool") {
     return (i, v, path) => {
