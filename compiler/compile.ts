@@ -1,6 +1,12 @@
 // The compiler driver: parse → load model → resolve → splice → check → optimize → emit, each
 // stage a function from data to data (see `compile`). Results are data — `{ model, manifest,
 // diagnostics }` — and `compileOrThrow` wraps it.
+//
+// Unlike STYLE.md's "parse → resolve → lower → splice → check → emit", lowering and splicing are
+// not stages after resolution: a statement must see the graph as the statements before it left it
+// (a read after a patch reads the patched value), so resolve/ calls lower/ and splice/ as it
+// reaches each statement. Their code still lives in those folders; the splice stage here finishes
+// what needs the whole script (the model's outputs get their names back).
 
 import { diagnostic, DiagnosticError, hasErrors, type Diagnostic, type Manifest } from "../common/index.js";
 import { parse, type Script } from "../grammar/index.js";

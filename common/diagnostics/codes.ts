@@ -2,9 +2,14 @@
 // documented, and the help it gets when the place raising it gives none. `Diagnostic.code` is a
 // key of this table, so a code that is not here does not compile.
 //
-// To add a diagnostic: add its row here (keep the numbering by group), raise it with
-// `diagnostic(...)` (diagnostic.ts; `fail(...)` while lowering), add a row to docs/errors.md under the heading
-// `docs` names and to the table in docs/language.md#diagnostics, and pin a broken script for it in
+// Codes are written as their literal keys where they are raised (`fail("E0206", ...)`), not as
+// named constants: the literal is what docs, tests and users search for, and TypeScript checks it
+// against this table all the same.
+//
+// To add a diagnostic: add its row here (keep the numbering by group); raise it with
+// `fail(code, ...)` while compiling a statement (raise.ts) or `diagnostic(code, ...)` elsewhere
+// (diagnostic.ts); add a row to docs/errors.md under the heading `docs` names and to the table in
+// docs/language.md#diagnostics; and pin a broken script for it in
 // test/fixtures/diagnostics/CODE.intv. test/reliability-docs.test.ts checks the docs against this
 // table, as TypeScript's `diagnosticMessages.json` and esbuild's message ids are checked.
 
