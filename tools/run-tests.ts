@@ -17,7 +17,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
  * docs' examples, compiled without running anything (no onnxruntime session, no intv process).
  */
 const QUICK = [
-  "diagnostics", "diagnostics-pinned", "docs", "float16", "grammar", "modules", "npy", "onnx-io", "reliability-docs",
+  "diagnostics", "diagnostics-pinned", "docs", "float16", "grammar", "grammar-errors", "modules", "npy", "onnx-io", "reliability-docs",
 ];
 
 const args = process.argv.slice(2);
