@@ -2,7 +2,8 @@
 // lists every code once, under the heading the table names; docs/language.md's table of
 // diagnostics gives each code the table's title; every code either doc mentions is in the table;
 // every pinned diagnostic (test/fixtures/diagnostics/CODE.intv) is one. Each example in
-// docs/errors.md's tables gives the code of its row. (`Diagnostic.code` is typed by the table, so
+// docs/errors.md's tables gives the code of its row, and docs/language.md lists every built-in
+// function of the registry (compiler/resolve/builtins/index.ts). (`Diagnostic.code` is typed by the table, so
 // the compiler itself cannot raise a code that is not in it.)
 
 import assert from "node:assert/strict";
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { compile, DIAGNOSTIC_CODES, isDiagnosticCode, type DiagnosticCode } from "../compiler/index.js";
+import { BUILTINS } from "../compiler/resolve/index.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const doc = readFileSync(join(ROOT, "docs/errors.md"), "utf8");
@@ -87,5 +89,12 @@ describe("docs/language.md#diagnostics", () => {
     for (const file of readdirSync(join(ROOT, "test/fixtures/diagnostics")).filter((f) => f.endsWith(".intv"))) {
       assert.ok(isDiagnosticCode(file.split(".")[0]!), file);
     }
+  });
+});
+
+describe("docs/language.md#built-in-functions", () => {
+  test("the built-in functions section lists every built-in of the registry", () => {
+    const section = language.slice(language.indexOf("### Built-in functions"), language.indexOf("## Order"));
+    for (const f of BUILTINS) assert.match(section, new RegExp(`\`[^\`]*\\b${f.name}\\b[^\`]*\``), `${f.name} is not in docs/language.md#built-in-functions`);
   });
 });

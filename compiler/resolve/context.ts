@@ -68,7 +68,10 @@ export class Context {
     return pass;
   }
 
-  /** The pass values of numbers and params are read in, outside any statement's own pass. */
+  /**
+   * The pass a port is read in when its tensor is needed outside an expression's own pass (a
+   * `param`'s default, a port given where a tensor is expected): the default pass, else the first.
+   */
   get firstPass(): Pass {
     return this.defaultPass ?? this.passes[0]!;
   }

@@ -1,7 +1,8 @@
 // The built-in functions: one entry per built-in, in the order "did you mean" lists them. To add
 // one, add its entry here (name, parameters, how many are required, its lowering) and its lowering
 // next to its kind (elementwise.ts, reductions.ts, tensors.ts, model.ts); then document it in
-// docs/language.md ("Built-in functions"). Arity and keyword errors come from the entry.
+// docs/language.md ("Built-in functions"; test/reliability-docs.test.ts checks every entry is
+// there). Arity and keyword errors come from the entry.
 
 import type { Span } from "../../../common/index.js";
 import type { Arg, CVal } from "../values.js";
