@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { DiagnosticError, hasErrors, type Diagnostic } from "../common/index.js";
+import { compile, encodeModel } from "../compiler/index.js";
 import type { InputValue } from "./inputs.js";
 import { Runtime, type RunOptions, type RunResult, type RuntimeOptions } from "./runtime.js";
 
@@ -92,7 +93,6 @@ function evictOldest(): void {
 }
 
 async function compileAndLoad(options: RunScriptOptions, source: string): Promise<{ runtime: Runtime; diagnostics: Diagnostic[] }> {
-  const { compile, encodeModel } = await import("../compiler/index.js");
   const compileOptions: { source: string; filename: string; model: string; allowPaths?: string[] } = {
     source, filename: options.script, model: options.model,
   };
