@@ -5,14 +5,13 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { DiagnosticError, hasErrors } from "../../compiler/diagnostics/index.js";
-import { MANIFEST_KEY, parseManifest, type Manifest } from "../../compiler/manifest.js";
+import { DiagnosticError, hasErrors, MANIFEST_KEY, parseManifest, type Manifest } from "../../common/index.js";
 import {
   ModelLoadError, NpyError, RuntimeDiagnosticError, RuntimeInputError, Runtime,
   allocate, readModelInfoFromFile, readNpy, writeNpy,
   type InputValue, type RunResult, type RuntimeOptions, type Tensor,
 } from "../../runtime/index.js";
-import { loadOnnxRuntime } from "../../runtime/ort.js";
+import { loadOnnxRuntime } from "../../runtime/index.js";
 import { UsageError, type ParsedArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
