@@ -9,4 +9,4 @@ export {
 } from "../common/index.js";
 export { readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
 export { runScript, clearScriptCache, type RunScriptOptions, type RunScriptResult } from "./script.js";
-export { loadOnnxRuntime } from "./ort.js";
+export { requireOnnxRuntime } from "./require-ort.js";

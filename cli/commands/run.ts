@@ -11,7 +11,7 @@ import {
   allocate, readModelInfoFromFile, readNpy, writeNpy,
   type InputValue, type RunResult, type RuntimeOptions, type Tensor,
 } from "../../runtime/index.js";
-import { loadOnnxRuntime } from "../../runtime/index.js";
+import { requireOnnxRuntime } from "../../runtime/index.js";
 import { UsageError, type ParsedArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
@@ -74,7 +74,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
   let sources = new Map<string, string>();
   try {
     // Before compiling: without onnxruntime-node, say how to install it, and nothing else.
-    await loadOnnxRuntime();
+    await requireOnnxRuntime();
     const values = await loadValues(assignments);
     const options: RuntimeOptions = threads === undefined ? {} : { intraOpNumThreads: threads };
     if (compiled) {
