@@ -3,7 +3,10 @@
 export { Runtime, type RuntimeOptions, type RunOptions, type RunResult, type ExecutionProvider } from "./runtime.js";
 export { ModelLoadError, OnnxRuntimeMissingError, ONNXRUNTIME_RANGE, RuntimeInputError, RuntimeDiagnosticError, parseInsertedNodeName, type InsertedNodeOrigin } from "./errors.js";
 export { describeSpec, fromNested, type InputSpec, type InputValue, type NestedArray, type Scalar } from "./inputs.js";
-export { NpyError, decodeNpy, encodeNpy, readNpy, writeNpy } from "./npy.js";
-export { ELEM_NAMES, allocate, describeTensor, halfToNumber, sizeOf, numberToHalf, toNumbers, type ElemArrays, type ElemName, type Tensor, type TypedArray } from "./tensor.js";
+export {
+  NpyError, decodeNpy, encodeNpy, readNpy, writeNpy,
+  ELEM_NAMES, allocate, describeTensor, halfToNumber, sizeOf, numberToHalf, toNumbers, type ElemArrays, type ElemName, type Tensor, type TypedArray,
+} from "../common/index.js";
 export { readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
 export { runScript, clearScriptCache, type RunScriptOptions, type RunScriptResult } from "./script.js";
+export { requireOnnxRuntime } from "./require-ort.js";

@@ -1,11 +1,12 @@
 // `intv compile`: write the instrumented model (atomically; never over the input model).
 
-import { rename, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
+import { commitTemporary, writeTemporary } from "../../common/index.js";
 import type { Command } from "../command.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
 import { UsageError } from "../args.js";
-import { sameFile, writeProblem, writeTemporary } from "../files.js";
+import { sameFile, writeProblem } from "../files.js";
 import { CliError, EXIT, printDiagnostics } from "../output.js";
 
 export { sameFile };
@@ -38,6 +39,11 @@ export const compileCommand: Command = {
         if (sameFile(manifestPath, file)) throw new UsageError(`--manifest \`${manifestPath}\` is ${what}; intv never overwrites it`);
       }
     }
+    if (externalData !== undefined) {
+      for (const [file, what] of [[modelPath, "the input model"], [options.filename, "the script"], [out, "the output model"], [manifestPath, "the manifest"]] as const) {
+        if (file !== undefined && sameFile(externalData, file)) throw new UsageError(`--external-data \`${externalData}\` is ${what}; intv never overwrites it`);
+      }
+    }
     const dataLocation = externalData === undefined ? undefined : externalDataLocation(externalData, out);
     const result = await compile(options);
     printDiagnostics(io, result.diagnostics, result.sources);
@@ -60,9 +66,8 @@ export const compileCommand: Command = {
     }
     if (manifestPath !== undefined && manifestTmp) {
       try {
-        await rename(manifestTmp, manifestPath);
+        await commitTemporary(manifestTmp, manifestPath);
       } catch (e) {
-        await rm(manifestTmp, { force: true });
         throw new CliError(writeProblem(manifestPath, e));
       }
     }
@@ -78,6 +83,5 @@ function externalDataLocation(file: string, out: string): string {
   if (location === "" || location.split(path.sep).includes("..") || path.isAbsolute(location)) {
     throw new UsageError(`--external-data \`${file}\` must be in the folder of -o \`${out}\` (or below it): the model refers to it by a relative path`);
   }
-  if (sameFile(file, out)) throw new UsageError(`--external-data \`${file}\` is the output model`);
   return location.split(path.sep).join("/");
 }

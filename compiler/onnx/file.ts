@@ -3,18 +3,20 @@
 // whose message starts with the path; it reads the model's structure and leaves its weights in the
 // file (decode.ts: each large `raw_data` is a FileRange). Writing streams: unchanged weights are
 // copied from the file they were read from (stream.ts), so neither side holds the model in memory;
-// and it is atomic: a crash or error never leaves a half-written model where a good one was.
+// and it is atomic (common/atomicWrite.ts): a crash or error never leaves a half-written model
+// where a good one was.
 
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
+import { commitTemporary, writeTemporary } from "../../common/index.js";
 import { decodeModelFile } from "./decode.js";
 import { encodeModelParts } from "./encode.js";
 import { OnnxFormatError } from "./errors.js";
 import { checkExternalData, externalDataRefs, placeExternalData, removeAll } from "./externalData.js";
 import { EXTERNAL_THRESHOLD, moveToExternalData, referenceWeights, relocateExternalData } from "./externalWrite.js";
 import { FileRange } from "./fileRange.js";
-import { OutputFile, writeParts } from "./stream.js";
+import { partsWriter } from "./stream.js";
 import type { ModelProto } from "./types.js";
 import type { Part } from "./fileRange.js";
 
@@ -125,19 +127,19 @@ export async function writeModelFile(file: string, model: ModelProto, options: W
     throw withPath(file, e);
   }
   const parts = encodeModelParts(model);
-  let dataTmp: string | undefined;
+  // Both files are written in full before either is put in place: the data first, so the model
+  // never refers to data that is not there yet.
+  const temporary: string[] = [];
   try {
     if (data !== undefined) {
       await mkdir(path.dirname(data.file), { recursive: true });
-      dataTmp = await writeTemporary(data.file, data.parts);
+      temporary.push(await writeTemporary(data.file, partsWriter(data.parts)));
     }
-    const modelTmp = await writeTemporary(file, parts);
-    if (dataTmp !== undefined) await commitTemporary(dataTmp, data!.file);
-    dataTmp = undefined;
-    await commitTemporary(modelTmp, file);
+    temporary.push(await writeTemporary(file, partsWriter(parts)));
+    if (data !== undefined) await commitTemporary(temporary.shift()!, data.file);
+    await commitTemporary(temporary.shift()!, file);
   } catch (e) {
-    if (dataTmp !== undefined) await rm(dataTmp, { force: true }).catch(() => undefined);
-    await removeAll(created);
+    await removeAll([...temporary, ...created]);
     throw e;
   }
 }
@@ -164,45 +166,5 @@ async function refuseSources(target: string, parts: readonly Part[], modelFile: 
     if (p instanceof FileRange && p.file.isFile(st)) {
       throw new OnnxFormatError(`the external data file \`${target}\` is a file the model's weights are read from; write it elsewhere`);
     }
-  }
-}
-
-/** Writes `parts` to a new temporary file next to `file`, flushed to disk; returns its path. */
-async function writeTemporary(file: string, parts: readonly Part[]): Promise<string> {
-  const tmp = path.join(path.dirname(path.resolve(file)), `.intv-tmp-${path.basename(file)}-${process.pid}-${randomBytes(4).toString("hex")}`);
-  let out: OutputFile | undefined;
-  try {
-    out = new OutputFile(await open(tmp, "wx"));
-    await writeParts(out, parts);
-    await out.sync();
-    await out.fh.close();
-    out = undefined;
-  } catch (e) {
-    await out?.settle();
-    await out?.fh.close().catch(() => undefined);
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw e;
-  }
-  return tmp;
-}
-
-/** Renames a temporary file over `file` (removing it if that fails), then makes the rename durable. */
-async function commitTemporary(tmp: string, file: string): Promise<void> {
-  try {
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw e;
-  }
-  // Not every platform can fsync a directory, and the file is complete either way.
-  try {
-    const d = await open(path.dirname(path.resolve(file)), "r");
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    // best effort
   }
 }

@@ -1,7 +1,8 @@
 // Public surface of the ONNX I/O layer: lossless, strict ModelProto decode/encode, model files
-// (their weights read lazily and written by streaming) and their external data. Other folders
-// import from here only. (protobufjs's reflection of the schema is reflection.ts, for tests and
-// tools: the compiler and the runtime never load protobufjs.)
+// (their weights read lazily and written by streaming) and their external data, and a model's
+// interface read without its weights (skim.ts). Other folders import from here only.
+// (protobufjs's reflection of the schema is reflection.ts, for tests and tools: the compiler and
+// the runtime never load protobufjs.)
 
 export * from "./types.js";
 export { OnnxFormatError, OnnxEncodeError } from "./errors.js";
@@ -17,3 +18,4 @@ export {
   loadExternalTensorData,
   type ExternalDataRef,
 } from "./externalData.js";
+export { skimModel, skimModelFile, withoutInitializers, type ModelSkim } from "./skim.js";

@@ -44,17 +44,27 @@ export class OutputFile {
     }
   }
 
-  /** Waits for the background flush and makes everything written durable. */
-  async sync(): Promise<void> {
-    await this.settle();
-    if (this.failed !== undefined) throw this.failed;
-    await this.fh.sync();
-  }
-
-  /** Waits for a background flush in flight (before closing the file, on success or not). */
+  /** Waits for a background flush in flight, and throws if one failed (before the final fsync). */
   async settle(): Promise<void> {
     while (this.flushing !== null) await this.flushing;
+    if (this.failed !== undefined) throw this.failed;
   }
+}
+
+/**
+ * `writeParts` as the contents of a file written by common/atomicWrite.ts (which fsyncs it),
+ * flushing on the way.
+ */
+export function partsWriter(parts: readonly Part[]): (fh: FileHandle) => Promise<void> {
+  return async (fh) => {
+    const out = new OutputFile(fh);
+    try {
+      await writeParts(out, parts);
+    } finally {
+      // A flush in flight must end before the file is closed; its failure is the write's.
+      await out.settle();
+    }
+  };
 }
 
 /** Writes `parts` in order at `out`'s current position; returns the number of bytes written. */
