@@ -7,3 +7,6 @@ export { NpyError, decodeNpy, encodeNpy, readNpy, writeNpy } from "./npy.js";
 export { ELEM_NAMES, allocate, describeTensor, halfToNumber, sizeOf, numberToHalf, toNumbers, type ElemArrays, type ElemName, type Tensor, type TypedArray } from "./tensor.js";
 export { readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
 export { runScript, clearScriptCache, type RunScriptOptions, type RunScriptResult } from "./script.js";
+export { type GenerateOptions, type GenerationStep } from "./generate.js";
+export { type SamplingOptions } from "./sampling.js";
+export { detectLayout, PROMPT_LENGTH_INPUT, type DecoderLayout, type CacheEntry } from "./generate-layout.js";
