@@ -8,5 +8,6 @@ export { ELEM_NAMES, allocate, describeTensor, halfToNumber, sizeOf, numberToHal
 export { readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
 export { runScript, clearScriptCache, type RunScriptOptions, type RunScriptResult } from "./script.js";
 export { type GenerateOptions, type GenerationStep } from "./generate.js";
-export { type SamplingOptions } from "./sampling.js";
+export { isSampling, type SamplingOptions } from "./sampling.js";
 export { detectLayout, PROMPT_LENGTH_INPUT, type DecoderLayout, type CacheEntry } from "./generate-layout.js";
+export { TokenizerError, loadTokenizer, tokenizerNextTo, type ChatMessage, type TextTokenizer } from "./tokenizer.js";
