@@ -68,6 +68,8 @@ export function detectLayout(inputs: readonly InputSpec[], outputs: readonly Val
     problems.push(`\`input_ids\` is ${ids.elemType ?? "of unknown type"}; generation needs int64 or int32 token ids`);
   } else if (ids.shape !== null && ids.shape.length !== 2) {
     problems.push(`\`input_ids\` has rank ${ids.shape.length}; generation needs [batch, sequence]`);
+  } else if (ids.shape !== null && typeof ids.shape[1] === "number") {
+    problems.push(`\`input_ids\` has a fixed sequence length of ${ids.shape[1]}; generation needs a model exported with a dynamic sequence axis (dynamic_axes)`);
   } else {
     inputIds = { name: ids.input, elemType: ids.elemType };
   }
@@ -87,6 +89,7 @@ export function detectLayout(inputs: readonly InputSpec[], outputs: readonly Val
 
   // the cache: every past input with its present output, and nothing cache-like left over
   const cache: CacheEntry[] = [];
+  const cacheProblems: string[] = [];
   const presents = new Map(outputs.filter((o) => PRESENT.test(o.name)).map((o) => [o.name, o]));
   const used = new Set<string>();
   for (const spec of inputs) {
@@ -96,35 +99,44 @@ export function detectLayout(inputs: readonly InputSpec[], outputs: readonly Val
     const presentName = `present.${layer}.${kind}`;
     const present = presents.get(presentName);
     if (!present) {
-      problems.push(`unrecognised cache layout: input \`${spec.input}\` has no output \`${presentName}\` to be fed from`);
+      cacheProblems.push(`unrecognised cache layout: input \`${spec.input}\` has no output \`${presentName}\` to be fed from`);
       continue;
     }
     used.add(presentName);
     const shape = spec.shape;
     const [heads, headDim] = [shape?.[1], shape?.[3]];
     if (shape === null || shape.length !== 4 || typeof heads !== "number" || typeof headDim !== "number") {
-      problems.push(
+      cacheProblems.push(
         `unrecognised cache layout: \`${spec.input}\` is ${describe(spec)}; intv knows [batch, heads, past_sequence, head_dim] ` +
         "with heads and head_dim fixed numbers",
       );
       continue;
     }
+    if (typeof shape[2] === "number") {
+      cacheProblems.push(`unrecognised cache layout: \`${spec.input}\` is ${describe(spec)}, a cache of fixed length; its past sequence axis (2) must be dynamic (dynamic_axes)`);
+      continue;
+    }
     if (spec.elemType !== "float32" && spec.elemType !== "float16") {
-      problems.push(`unrecognised cache layout: \`${spec.input}\` is ${spec.elemType ?? "of unknown type"}; intv knows float32 and float16 caches`);
+      cacheProblems.push(`unrecognised cache layout: \`${spec.input}\` is ${spec.elemType ?? "of unknown type"}; intv knows float32 and float16 caches`);
       continue;
     }
     cache.push({ layer, kind, past: spec.input, present: presentName, elemType: spec.elemType, heads, headDim });
   }
   for (const name of presents.keys()) {
-    if (!used.has(name) && cache.length > 0) problems.push(`unrecognised cache layout: output \`${name}\` has no input \`past_key_values.${name.slice("present.".length)}\``);
+    if (!used.has(name) && cache.length > 0) cacheProblems.push(`unrecognised cache layout: output \`${name}\` has no input \`past_key_values.${name.slice("present.".length)}\``);
   }
   if (cache.length > 0) {
     const layers = new Set(cache.map((c) => c.layer));
     for (const l of layers) {
       if (!cache.some((c) => c.layer === l && c.kind === "key") || !cache.some((c) => c.layer === l && c.kind === "value")) {
-        problems.push(`unrecognised cache layout: layer ${l} has ${cache.some((c) => c.layer === l && c.kind === "key") ? "a key" : "a value"} but not ${cache.some((c) => c.layer === l && c.kind === "key") ? "a value" : "a key"}`);
+        cacheProblems.push(`unrecognised cache layout: layer ${l} has ${cache.some((c) => c.layer === l && c.kind === "key") ? "a key" : "a value"} but not ${cache.some((c) => c.layer === l && c.kind === "key") ? "a value" : "a key"}`);
       }
     }
+  }
+  // one line for a layout: the first problem, and how many inputs share it
+  if (cacheProblems.length > 0) {
+    const more = cacheProblems.length - 1;
+    problems.push(`${cacheProblems[0]}${more > 0 ? ` (and ${more} more cache input${more === 1 ? "" : "s"} or output${more === 1 ? "" : "s"} like it)` : ""}`);
   }
   cache.sort((a, b) => a.layer - b.layer || (a.kind === b.kind ? 0 : a.kind === "key" ? -1 : 1));
 

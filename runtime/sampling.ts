@@ -60,6 +60,13 @@ export class Xoshiro128 {
     if (this.s.every((w) => w === 0)) this.s[0] = 1;
   }
 
+  /** A generator with the given state (four 32-bit words, not all 0): for checking against the reference. */
+  static fromState(words: readonly [number, number, number, number]): Xoshiro128 {
+    const g = new Xoshiro128(0);
+    g.s = Uint32Array.from(words);
+    return g;
+  }
+
   /** The next 32-bit output. */
   nextUint32(): number {
     const s = this.s;
