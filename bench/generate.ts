@@ -7,6 +7,7 @@
 // `for await` loop, JavaScript included; PyTorch: the worker's own clock around its loop).
 
 import { writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { compile, encodeModel } from "../compiler/index.js";
 import { Runtime, encodeNpy, readNpy, type Tensor } from "../runtime/index.js";
@@ -50,12 +51,17 @@ export interface GenerateBenchResult {
   overhead: number[];
   /** PyTorch / intv with the cache, per pair. */
   speedup: number[];
+  /** When it ran, and the load average (1, 5, 15 min) before and after. */
+  started: string;
+  load: [number[], number[]];
 }
 
 const SPIN_OFF = { "session.intra_op.allow_spinning": "0" };
 
 export async function runGenerate(opts: GenerateBenchOptions): Promise<GenerateBenchResult> {
   const { log } = opts;
+  const started = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const loadBefore = os.loadavg();
   const ids = await readNpy(INPUT_IDS);
   const prompt: Tensor = { type: "int64", dims: [1, opts.prompt], data: (ids.data as BigInt64Array).slice(0, opts.prompt) };
   const steer: Tensor = { type: "float32", dims: [768], data: Float32Array.from({ length: 768 }, (_, i) => Math.sin(0.37 * i + 1)) };
@@ -116,7 +122,10 @@ export async function runGenerate(opts: GenerateBenchOptions): Promise<GenerateB
       speedup.push(times.torch! / times.cache!);
       log(`  round ${round + 1}/${opts.runs}: ${order.map((id) => `${id} ${(opts.newTokens / (times[id]! / 1000)).toFixed(2)} tokens/s`).join(", ")}`);
     }
-    return { prompt: opts.prompt, newTokens: opts.newTokens, threads: opts.threads, modes: Object.values(modes), overhead, speedup };
+    return {
+      prompt: opts.prompt, newTokens: opts.newTokens, threads: opts.threads, modes: Object.values(modes), overhead, speedup,
+      started, load: [loadBefore, os.loadavg()],
+    };
   } finally {
     await torch.quit();
     for (const rt of [cache, cachePlain, noCache]) await rt.release();
@@ -149,7 +158,8 @@ export function generateSection(r: GenerateBenchResult): string {
   const over = median(r.overhead);
   const speed = median(r.speedup);
   return [
-    `Prompt 1 × ${r.prompt} tokens, ${r.newTokens} new tokens, greedy; ${r.threads} threads on each side.`,
+    `Run ${r.started}; load average (1, 5, 15 min) ${r.load[0].map((x) => x.toFixed(2)).join(", ")} at the start, ` +
+      `${r.load[1].map((x) => x.toFixed(2)).join(", ")} at the end. Prompt 1 × ${r.prompt} tokens, ${r.newTokens} new tokens, greedy; ${r.threads} threads on each side.`,
     "",
     table,
     "",

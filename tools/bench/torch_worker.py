@@ -183,9 +183,9 @@ def main():
                 prompt = ids[:, : int(msg["prompt"])].contiguous()
                 with torch.inference_mode():
                     start = time.perf_counter()
-                    out = generate(cached, prompt, int(msg["new"]), steer, int(msg.get("layer", 6)), float(msg.get("alpha", 1.0)))
+                    generated = generate(cached, prompt, int(msg["new"]), steer, int(msg.get("layer", 6)), float(msg.get("alpha", 1.0)))
                     ms = (time.perf_counter() - start) * 1000
-                reply = {"ok": True, "ms": ms, "tokens": out[0].tolist()}
+                reply = {"ok": True, "ms": ms, "tokens": generated[0].tolist()}
             elif cmd == "quit":
                 out.write(json.dumps({"ok": True}) + "\n")
                 out.flush()
