@@ -144,7 +144,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     printer.end();
     if (!last) throw new Error("internal error: generation produced no step (this is a bug in intv)");
     if (outDir !== undefined) await write(join(outDir, "tokens.npy"), last.sequence);
-    report(io, { last, seconds, first, cached, outDir, tokenizer, json, seed: isSampling(options) ? options.seed! : null, promptLength: last.sequence.dims[1]! - last.step - 1 });
+    report(io, { last, seconds, first, cached, outDir, tokenizer, json, live: printer.live, seed: isSampling(options) ? options.seed! : null, promptLength: last.sequence.dims[1]! - last.step - 1 });
     return EXIT.ok;
   } catch (e) {
     progress.done();
@@ -257,7 +257,7 @@ async function writeSaves(dir: string, saves: ReadonlyMap<string, Tensor>): Prom
 
 /** Prints the new tokens as they come when stdout is a terminal: text with a tokenizer and one row, ids otherwise. */
 class TokenPrinter {
-  private readonly live: boolean;
+  readonly live: boolean;
   private readonly rows: number[][] = [];
   private shown = "";
 
@@ -291,6 +291,8 @@ interface Report {
   outDir: string | undefined;
   tokenizer: TextTokenizer | null;
   json: boolean;
+  /** The tokens were printed as they came: do not print them again. */
+  live: boolean;
   seed: number | null;
   promptLength: number;
 }
@@ -315,7 +317,7 @@ function report(io: Io, r: Report): void {
     return;
   }
   const lines: string[] = [];
-  rows.forEach((row, b) => lines.push(`${batch > 1 ? `row ${b}: ` : ""}${row.text !== undefined ? JSON.stringify(row.text) : row.tokens.join(" ")}`));
+  if (!r.live) rows.forEach((row, b) => lines.push(`${batch > 1 ? `row ${b}: ` : ""}${row.text !== undefined ? JSON.stringify(row.text) : row.tokens.join(" ")}`));
   lines.push(
     `${steps} new token${steps === 1 ? "" : "s"}${batch > 1 ? ` × ${batch} rows` : ""} in ${seconds.toFixed(3)} s: ${perSecond.toFixed(1)} tokens/s ` +
     `(first pass ${first.toFixed(1)} ms${later !== null ? `, then ${later.toFixed(1)} ms per token` : ""}; ${r.cached ? "KV cache" : "no cache: every pass computes the whole sequence"}` +
