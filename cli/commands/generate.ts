@@ -257,7 +257,7 @@ async function writeSaves(dir: string, saves: ReadonlyMap<string, Tensor>): Prom
 
 /** Prints the new tokens as they come when stdout is a terminal: text with a tokenizer and one row, ids otherwise. */
 class TokenPrinter {
-  readonly live: boolean;
+  live: boolean;
   private readonly rows: number[][] = [];
   private shown = "";
 
@@ -267,6 +267,7 @@ class TokenPrinter {
 
   step(step: GenerationStep): void {
     step.tokens.forEach((t, r) => (this.rows[r] ??= []).push(t));
+    if (this.live && this.tokenizer && this.rows.length > 1) this.live = false; // rows of text: printed at the end
     if (!this.live) return;
     if (this.tokenizer && this.rows.length === 1) {
       const text = this.tokenizer.decode(this.rows[0]!);
