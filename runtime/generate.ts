@@ -10,12 +10,10 @@
 // Everything that can be checked is checked before the first pass: the layout, the prompt against
 // the context and the vocabulary, the stop tokens, the sampling options, the params.
 
-import type { Tensor as OrtTensor } from "onnxruntime-node";
 import { RuntimeDiagnosticError, RuntimeInputError, diagnoseRunError } from "./errors.js";
 import { detectLayout, type DecoderLayout } from "./generate-layout.js";
 import { fromNested, prepareInputs, isTensor, type InputSpec, type InputValue } from "./inputs.js";
 import type { ValueInfo } from "./model-info.js";
-import type { OnnxRuntime } from "./ort.js";
 import { checkSampling, chooseToken, isSampling, Xoshiro128, type SamplingOptions } from "./sampling.js";
 import { halfToNumber, type Tensor } from "./tensor.js";
 
@@ -46,9 +44,22 @@ export interface GenerationStep {
   ms: number;
 }
 
+/**
+ * What generation uses of onnxruntime-node's Tensor and module, declared here so that intv's
+ * published types do not need onnxruntime-node installed (it is an optional peer dependency).
+ */
+export interface OrtTensor {
+  readonly type: string;
+  readonly dims: readonly number[];
+  readonly data: unknown;
+}
+export interface OrtModule {
+  Tensor: new (type: string, data: unknown, dims: readonly number[]) => OrtTensor;
+}
+
 /** What generation needs of a loaded runtime (Runtime.generate provides it). */
 export interface GenerationEngine {
-  ort: OnnxRuntime;
+  ort: OrtModule;
   inputs: readonly InputSpec[];
   outputs: readonly ValueInfo[];
   saves: readonly { name: string; output: string }[];

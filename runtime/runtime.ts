@@ -11,7 +11,7 @@ import { dirname } from "node:path";
 import type { InferenceSession, Tensor as OrtTensor } from "onnxruntime-node";
 import { MANIFEST_KEY, parseManifest, type Manifest } from "../compiler/manifest.js";
 import { detachInitializers } from "./defaults.js";
-import { planGeneration, runGeneration, type GenerateOptions, type GenerationEngine, type GenerationStep } from "./generate.js";
+import { planGeneration, runGeneration, type GenerateOptions, type GenerationEngine, type GenerationStep, type OrtModule } from "./generate.js";
 import { ModelLoadError, RuntimeDiagnosticError, RuntimeInputError, cleanOrtMessage, diagnoseRunError } from "./errors.js";
 import { prepareInputs, type InputSpec, type InputValue } from "./inputs.js";
 import { ModelFormatError, readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
@@ -215,7 +215,7 @@ export class Runtime {
 
   private generationEngine(): GenerationEngine {
     return {
-      ort: this.ort,
+      ort: this.ort as unknown as OrtModule,
       inputs: this.inputs,
       outputs: this.outputs,
       saves: this.manifest?.saves ?? [],
@@ -224,7 +224,7 @@ export class Runtime {
       run: async (feeds, fetches) => {
         const wanted: Record<string, null> = {};
         for (const name of fetches) wanted[name] = null;
-        return await this.session.run(feeds, wanted, runOptions({})) as Record<string, OrtTensor>;
+        return await this.session.run(feeds as unknown as Record<string, OrtTensor>, wanted, runOptions({}));
       },
     };
   }
