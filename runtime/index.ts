@@ -10,3 +10,7 @@ export {
 export { readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
 export { runScript, clearScriptCache, type RunScriptOptions, type RunScriptResult } from "./script.js";
 export { requireOnnxRuntime } from "./require-ort.js";
+export { type GenerateOptions, type GenerationStep } from "./generate.js";
+export { isSampling, type SamplingOptions } from "./sampling.js";
+export { detectLayout, PROMPT_LENGTH_INPUT, type DecoderLayout, type CacheEntry } from "./generate-layout.js";
+export { TokenizerError, loadTokenizer, tokenizerNextTo, type ChatMessage, type TextTokenizer } from "./tokenizer.js";

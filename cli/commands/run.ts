@@ -50,7 +50,7 @@ export const runCommand: Command = {
   run: run,
 };
 
-interface Assignment {
+export interface Assignment {
   flag: "input" | "param";
   name: string;
   value: string;
@@ -124,7 +124,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
   }
 }
 
-function assignment(flag: Assignment["flag"], text: string): Assignment {
+export function assignment(flag: Assignment["flag"], text: string): Assignment {
   const eq = text.indexOf("=");
   if (eq <= 0) throw new UsageError(`--${flag} expects NAME=FILE.npy or NAME=JSON, got \`${text}\``);
   return { flag, name: text.slice(0, eq), value: text.slice(eq + 1) };
@@ -152,7 +152,7 @@ async function loadValue(what: string, value: string, baseDir = "."): Promise<In
   }
 }
 
-async function loadValues(assignments: readonly Assignment[]): Promise<Record<string, InputValue>> {
+export async function loadValues(assignments: readonly Assignment[]): Promise<Record<string, InputValue>> {
   const values: Record<string, InputValue> = {};
   for (const a of assignments) {
     if (Object.prototype.hasOwnProperty.call(values, a.name)) throw new UsageError(`\`${a.name}\` is given more than once`);
@@ -162,7 +162,7 @@ async function loadValues(assignments: readonly Assignment[]): Promise<Record<st
 }
 
 /** `--param NAME` must name one of the script's params. */
-function checkParams(runtime: Runtime, assignments: readonly Assignment[]): void {
+export function checkParams(runtime: Runtime, assignments: readonly Assignment[]): void {
   const params = runtime.inputs.filter((s) => s.kind === "param");
   const problems: string[] = [];
   for (const a of assignments) {
@@ -174,7 +174,7 @@ function checkParams(runtime: Runtime, assignments: readonly Assignment[]): void
   if (problems.length) throw new RuntimeInputError(problems);
 }
 
-async function compileScript(io: Io, args: ParsedArgs): Promise<{ model: ModelProto; sources: Map<string, string> } | null> {
+export async function compileScript(io: Io, args: ParsedArgs): Promise<{ model: ModelProto; sources: Map<string, string> } | null> {
   const options = await compileOptionsFrom(args);
   // Loaded here so that running a compiled model needs none of the compiler.
   const { compile } = await import("../../compiler/index.js");
@@ -189,7 +189,7 @@ async function compileScript(io: Io, args: ParsedArgs): Promise<{ model: ModelPr
  * the model whose unchanged weights are references into the model file (writeModelReference), loaded
  * by path and removed once loaded. Where that folder cannot be written, the encoded bytes.
  */
-async function loadCompiled(compiled: { model: ModelProto }, modelPath: string, options: RuntimeOptions): Promise<Runtime> {
+export async function loadCompiled(compiled: { model: ModelProto }, modelPath: string, options: RuntimeOptions): Promise<Runtime> {
   const { encodeModel, writeModelReference } = await import("../../compiler/index.js");
   let file: string;
   try {
@@ -211,7 +211,7 @@ async function loadCompiled(compiled: { model: ModelProto }, modelPath: string, 
  * The script a compiled model was made from, as [file name, text], when it is still on disk
  * unchanged (its hash matches the manifest's); looked up as named and next to the model.
  */
-function compiledScript(model: string): [string, string] | undefined {
+export function compiledScript(model: string): [string, string] | undefined {
   let manifest: Manifest;
   try {
     const json = readModelInfoFromFile(model).metadata.get(MANIFEST_KEY);
