@@ -3,13 +3,14 @@
 // the later place it needs, the chain of modules between them, and the two-pass fix.
 
 import { diagnostic, type Diagnostic } from "../../common/index.js";
-import { toposort, type Graph, type Node, type Value } from "../ir/index.js";
+import { toposort, type Graph, type Node, type TopoResult, type Value } from "../ir/index.js";
 import type { ModuleTree } from "../modules/index.js";
 import type { PatchRecord } from "../splice/index.js";
 import type { ReadRecord } from "../resolve/index.js";
 
-export function checkCycles(graph: Graph, patches: readonly PatchRecord[], reads: readonly ReadRecord[], tree: ModuleTree, originals: ReadonlyMap<Node, Node>): Diagnostic[] {
-  if (toposort(graph).cyclic.length === 0) return [];
+/** `sorted`: the graph's topological order, when the caller has it (check/index.ts shares one). */
+export function checkCycles(graph: Graph, patches: readonly PatchRecord[], reads: readonly ReadRecord[], tree: ModuleTree, originals: ReadonlyMap<Node, Node>, sorted: TopoResult = toposort(graph)): Diagnostic[] {
+  if (sorted.cyclic.length === 0) return [];
   const out: Diagnostic[] = [];
   const readsByValue = new Map<Value, ReadRecord>();
   for (const r of reads) if (!readsByValue.has(r.value)) readsByValue.set(r.value, r);

@@ -2,7 +2,7 @@
 // script that compiles but may not mean what it says (warnings.ts).
 
 import type { Diagnostic } from "../../common/index.js";
-import type { IrModel, Node } from "../ir/index.js";
+import { toposort, type IrModel, type Node } from "../ir/index.js";
 import type { ModuleTree } from "../modules/index.js";
 import type { ParamRecord, ReadRecord } from "../resolve/index.js";
 import type { PatchRecord } from "../splice/index.js";
@@ -24,13 +24,17 @@ export interface CheckInput {
   original: { nodes: ReadonlySet<Node> };
 }
 
-/** The cycles (errors; nothing else is said then), or the warnings. */
+/**
+ * The cycles (errors; nothing else is said then), or the warnings. One topological order of the
+ * spliced graph serves both: nothing changes the graph in between.
+ */
 export function check(input: CheckInput): Diagnostic[] {
   const graph = input.model.graph;
-  const cycles = checkCycles(graph, input.patches, input.reads, input.tree, input.copies);
+  const sorted = toposort(graph);
+  const cycles = checkCycles(graph, input.patches, input.reads, input.tree, input.copies, sorted);
   if (cycles.length > 0) return cycles;
   return [
-    ...laterPatchWarnings(graph, input.patches, input.reads),
+    ...laterPatchWarnings(graph, input.patches, input.reads, sorted.order),
     ...unreachedPatchWarnings(graph, input.patches),
     ...unusedParamWarnings(graph, input.params, input.original.nodes),
   ];

@@ -8,7 +8,8 @@ import { deadNodes, liveNodes, toposort, type Graph, type Node, type Value } fro
 import type { PatchRecord } from "../splice/index.js";
 import type { ParamRecord, ReadRecord } from "../resolve/index.js";
 
-export function laterPatchWarnings(graph: Graph, patches: readonly PatchRecord[], reads: readonly ReadRecord[]): Diagnostic[] {
+/** `order`: the graph's topological order, when the caller has it (check/index.ts shares one). */
+export function laterPatchWarnings(graph: Graph, patches: readonly PatchRecord[], reads: readonly ReadRecord[], order?: readonly Node[]): Diagnostic[] {
   if (patches.length === 0 || reads.length === 0) return [];
   // The latest patch upstream of each value, propagated once in execution order: linear.
   const slotPatch = new Map<Node, Map<number, PatchRecord>>();
@@ -22,7 +23,7 @@ export function laterPatchWarnings(graph: Graph, patches: readonly PatchRecord[]
   }
   const latest = new Map<Value, PatchRecord>();
   const later = (a: PatchRecord | undefined, b: PatchRecord | undefined) => (!a ? b : !b ? a : a.seq >= b.seq ? a : b);
-  for (const node of toposort(graph).order) {
+  for (const node of order ?? toposort(graph).order) {
     let best: PatchRecord | undefined;
     node.inputs.forEach((v, i) => {
       if (v) best = later(best, latest.get(v.resolve()));
