@@ -11,11 +11,18 @@ import { randomBytes } from "node:crypto";
 import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
+/** The open file a writer function is given: Node's FileHandle, as far as writing it goes. */
+export interface OpenFile {
+  /** Writes at the file's current position, as FileHandle.write(buffer, offset, length). */
+  write(buffer: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
+  datasync(): Promise<void>;
+}
+
 /**
  * What can be written: text (UTF-8), bytes, bytes in several chunks, or a function that writes
- * the file's contents to the handle it is given (from its start, in order).
+ * the file's contents to the file it is given (from its start, in order).
  */
-export type FileData = string | Uint8Array | readonly Uint8Array[] | ((fh: FileHandle) => Promise<void>);
+export type FileData = string | Uint8Array | readonly Uint8Array[] | ((file: OpenFile) => Promise<void>);
 
 /** Write `data` to a new temporary file next to `file`, flushed to disk; returns its path. */
 export async function writeTemporary(file: string, data: FileData): Promise<string> {

@@ -9,6 +9,7 @@
 // fsync at the end, which then takes about as long as the copy itself.
 
 import { open, type FileHandle } from "node:fs/promises";
+import type { OpenFile } from "../../common/index.js";
 import { OnnxFormatError } from "./errors.js";
 import { FileRange, type SourceFile } from "./fileRange.js";
 import type { Part } from "./fileRange.js";
@@ -25,7 +26,7 @@ export class OutputFile {
   private flushing: Promise<void> | null = null;
   private failed: unknown = undefined;
 
-  constructor(readonly fh: FileHandle) {}
+  constructor(readonly fh: OpenFile) {}
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.failed !== undefined) throw this.failed;
@@ -55,7 +56,7 @@ export class OutputFile {
  * `writeParts` as the contents of a file written by common/atomicWrite.ts (which fsyncs it),
  * flushing on the way.
  */
-export function partsWriter(parts: readonly Part[]): (fh: FileHandle) => Promise<void> {
+export function partsWriter(parts: readonly Part[]): (fh: OpenFile) => Promise<void> {
   return async (fh) => {
     const out = new OutputFile(fh);
     try {
