@@ -11,6 +11,7 @@
 
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { CACHE, SNAPSHOT, WORK, shown, snapshotDist } from "./paths.js";
 import { measureProcess, type ProcessRun } from "./processes.js";
@@ -43,6 +44,10 @@ export interface IoModel {
 
 export interface IoResult {
   reps: number;
+  /** When the run started (ISO), and the load average (1, 5, 15 min) at its start and end. */
+  started: string;
+  loadBefore: number[];
+  loadAfter: number[];
   models: IoModel[];
   /** Set when the large model has not been generated. */
   largeMissing?: string;
@@ -59,7 +64,7 @@ export async function runIo(opts: { reps: number; log: (line: string) => void })
   const script = path.join(WORK, "io-saves-patches.intv");
   writeFileSync(script, SAVES_AND_PATCHES);
   const node = process.execPath;
-  const result: IoResult = { reps: opts.reps, models: [] };
+  const result: IoResult = { reps: opts.reps, started: new Date().toISOString().replace(/\.\d+Z$/, "Z"), loadBefore: os.loadavg(), loadAfter: [], models: [] };
   const models: Array<[string, string]> = [["654 MB (weights inside)", SMALL_MODEL]];
   if (existsSync(LARGE_MODEL)) models.push(["2.6 GB (weights in a data file)", LARGE_MODEL]);
   else result.largeMissing = `${shown(LARGE_MODEL)} is missing: generate it with \`/usr/bin/python3 tools/bench/generate.py --large\``;
@@ -114,6 +119,7 @@ export async function runIo(opts: { reps: number; log: (line: string) => void })
     rmSync(outDir, { recursive: true, force: true });
     result.models.push({ label, file, files, bytes, rows });
   }
+  result.loadAfter = os.loadavg();
   return result;
 }
 

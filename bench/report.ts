@@ -198,7 +198,11 @@ export function ioSection(result: IoResult): string {
   const med = (row: IoRow | undefined) => (row && row.runs.length > 0 ? median(row.runs.map((r) => r.wallMs)) : NaN);
   const find = (m: IoModel | undefined, id: IoRow["id"]) => m?.rows.find((r) => r.id === id);
   const small = result.models[0];
-  const parts: string[] = [];
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(", ");
+  const parts: string[] = [
+    `Run ${result.started}, ${result.reps} runs of each row; load average (1, 5, 15 min) ${load(result.loadBefore)} at the start, ${load(result.loadAfter)} at the end. ` +
+      "Ratios to `cp` are best ÷ best and median ÷ median; the goals are judged on the best runs (the least disturbed by the machine's other jobs).",
+  ];
   for (const m of result.models) {
     const cp = find(m, "cp");
     const cpSync = find(m, "cp-sync");
