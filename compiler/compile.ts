@@ -13,10 +13,9 @@ import { parse, type Script } from "../grammar/index.js";
 import { check } from "./check/index.js";
 import { emit } from "./emit.js";
 import { readScriptFiles } from "./files.js";
-import { importModel, inferTypes, predecessorValues, toposort, type IrModel, type Node } from "./ir/index.js";
 import { checkSourceSize, DEFAULT_LIMITS, type Limits } from "./limits.js";
-import { buildModuleTree, type ModuleTree } from "./modules/index.js";
-import { readModelFile, decodeModel, OnnxFormatError, type ModelProto } from "./onnx/index.js";
+import { loadModel, prepareModel, type LoadedModel } from "./model.js";
+import type { ModelProto } from "./onnx/index.js";
 import { optimize } from "./optimize/index.js";
 import { buildPlan, type InterventionPlan } from "./plan.js";
 import { resolve, type ResolveInput } from "./resolve/index.js";
@@ -54,46 +53,6 @@ function checkOptions(options: CompileOptions): void {
   for (const key of Object.keys(options.limits ?? {})) if (!LIMIT_NAMES.has(key)) throw new TypeError(`compile: unknown limit \`${key}\``);
   if (typeof options.source !== "string") throw new TypeError("compile: `source` must be a string");
   if (typeof options.filename !== "string") throw new TypeError("compile: `filename` must be a string");
-}
-
-/** A model ready for the compiler: IR with types, and its module tree. */
-export interface LoadedModel {
-  ir: IrModel;
-  tree: ModuleTree;
-}
-
-export async function loadModel(model: CompileOptions["model"]): Promise<ModelProto> {
-  if (typeof model === "string") return (await readModelFile(model)).model;
-  if (model instanceof Uint8Array) return decodeModel(model);
-  return model;
-}
-
-export function prepareModel(proto: ModelProto): LoadedModel {
-  const ir = importModel(proto);
-  // A graph that is cyclic already is not a valid model: say so here, or the cycle check blamed
-  // the script's patches for it (found by test/reliability-models.test.ts).
-  // One topological order for the cycle check, type inference and module recovery.
-  const { order, cyclic } = toposort(ir.graph);
-  if (cyclic.length > 0) {
-    const node = nodeOnCycle(cyclic);
-    throw new OnnxFormatError(`the graph has a cycle: node \`${node.proto.name || node.proto.op_type}\` depends on its own output; a valid ONNX graph has none`);
-  }
-  inferTypes(ir.graph, order);
-  return { ir, tree: buildModuleTree(ir, order) };
-}
-
-/** A node on a cycle, given the nodes a topological sort left over (on or behind a cycle). */
-function nodeOnCycle(cyclic: Node[]): Node {
-  const left = new Set(cyclic);
-  const seen = new Set<Node>();
-  let node = cyclic[0]!;
-  while (!seen.has(node)) {
-    seen.add(node);
-    const from = [...predecessorValues(node)].map((v) => v.producer).find((p): p is Node => !!p && left.has(p));
-    if (!from) break;
-    node = from;
-  }
-  return node;
 }
 
 /**

@@ -1,5 +1,6 @@
 // The compiler's public surface.
-export { compile, compileOrThrow, loadModel, prepareModel, MIN_OPSET, type CompileOptions, type CompileResult, type LoadedModel } from "./compile.js";
+export { compile, compileOrThrow, MIN_OPSET, type CompileOptions, type CompileResult } from "./compile.js";
+export { loadModel, prepareModel, type LoadedModel } from "./model.js";
 export {
   encodeModel, encodeModelChunks, decodeModel, readModelFile, writeModelFile, writeModelReference, OnnxFormatError,
   skimModel, skimModelFile, withoutInitializers, tensorRawData,

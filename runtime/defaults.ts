@@ -6,7 +6,7 @@
 // itself when the caller gives no value.
 
 import { ELEM_SIZE, allocate, elemTypeLabel, isElemName, sizeOf, viewOf, type ElemName, type Tensor } from "../common/index.js";
-import { OnnxFormatError, tensorRawData, withoutInitializers, type TensorProto } from "../compiler/index.js";
+import { OnnxFormatError, tensorRawData, withoutInitializers, type TensorProto } from "../compiler/model.js";
 
 /**
  * Remove the initializers named in `names` from the model's main graph; returns the rewritten

@@ -5,7 +5,7 @@
 // length, so a multi-gigabyte model costs a few small reads).
 
 import { elemTypeLabel, type Dim } from "../common/index.js";
-import { skimModel, skimModelFile, type ModelSkim, type ValueInfoProto } from "../compiler/index.js";
+import { skimModel, skimModelFile, type ModelSkim, type ValueInfoProto } from "../compiler/model.js";
 
 export interface ValueInfo {
   name: string;

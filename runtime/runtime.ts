@@ -10,7 +10,7 @@ import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { InferenceSession, Tensor as OrtTensor } from "onnxruntime-node";
 import { MANIFEST_KEY, isElemName, parseManifest, type Manifest, type Tensor } from "../common/index.js";
-import { OnnxFormatError } from "../compiler/index.js";
+import { OnnxFormatError } from "../compiler/model.js";
 import { detachInitializers } from "./defaults.js";
 import { planGeneration, runGeneration, type GenerateOptions, type GenerationEngine, type GenerationStep, type OrtModule } from "./generate.js";
 import { ModelLoadError, RuntimeDiagnosticError, RuntimeInputError, cleanOrtMessage, diagnoseRunError } from "./errors.js";

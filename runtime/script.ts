@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { DiagnosticError, hasErrors, type Diagnostic } from "../common/index.js";
-import { compile, encodeModel } from "../compiler/index.js";
+import { encodeModel } from "../compiler/model.js";
 import type { InputValue } from "./inputs.js";
 import { loadOnnxRuntime } from "./ort.js";
 import { Runtime, type RunOptions, type RunResult, type RuntimeOptions } from "./runtime.js";
@@ -99,6 +99,8 @@ async function compileAndLoad(options: RunScriptOptions, source: string): Promis
     source, filename: options.script, model: options.model,
   };
   if (options.allowPaths) compileOptions.allowPaths = options.allowPaths;
+  // Imported here: the compiler's parser costs its load time only to the commands that compile.
+  const { compile } = await import("../compiler/index.js");
   const result = await compile(compileOptions);
   if (hasErrors(result.diagnostics) || !result.model) throw new DiagnosticError(result.diagnostics);
   const runtime = await Runtime.load(encodeModel(result.model), {

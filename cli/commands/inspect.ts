@@ -15,8 +15,9 @@ export const inspectCommand: Command = {
     { name: "depth", value: "N", description: "show N levels below the root" },
   ],
   async run(args, io) {
-    // Loaded here, so that `intv --help` and other commands do not pay for the compiler.
-    const { formatTree, moduleToJson, readModelFile, prepareModel } = await import("../../compiler/index.js");
+    // Loaded here, so that `intv --help` and other commands do not pay for the compiler; and the
+    // model half of it only (compiler/model.ts), without the script parser.
+    const { formatTree, moduleToJson, readModelFile, prepareModel } = await import("../../compiler/model.js");
     const file = args.positionals[0]!;
     const depthText = args.string("depth");
     const depth = depthText === undefined ? Infinity : Number(depthText);
