@@ -193,14 +193,14 @@ export function rewriteMarkdown(file: string, sections: Sections): string[] {
  * The I/O table (bench/io.ts): per model, each command against `cp` of the model's files, with the
  * goals of issue 14; for the 2.6 GB model, each command's time against the 654 MB model's.
  */
-export function ioSection(result: IoResult): string {
+export function ioSection(result: IoResult, commit: string): string {
   const best = (row: IoRow | undefined) => (row && row.runs.length > 0 ? Math.min(...row.runs.map((r) => r.wallMs)) : NaN);
   const med = (row: IoRow | undefined) => (row && row.runs.length > 0 ? median(row.runs.map((r) => r.wallMs)) : NaN);
   const find = (m: IoModel | undefined, id: IoRow["id"]) => m?.rows.find((r) => r.id === id);
   const small = result.models[0];
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(", ");
   const parts: string[] = [
-    `Run ${result.started}, ${result.reps} runs of each row; load average (1, 5, 15 min) ${load(result.loadBefore)} at the start, ${load(result.loadAfter)} at the end. ` +
+    `Run ${result.started} at commit ${commit}, ${result.reps} runs of each row; load average (1, 5, 15 min) ${load(result.loadBefore)} at the start, ${load(result.loadAfter)} at the end. ` +
       "Ratios to `cp` are best ÷ best and median ÷ median; the goals are judged on the best runs (the least disturbed by the machine's other jobs).",
   ];
   for (const m of result.models) {

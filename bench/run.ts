@@ -81,6 +81,7 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg();
   const commit = (await run("git", ["rev-parse", "--short", "HEAD"]).catch(() => "?")).trim();
   const dirty = (await run("git", ["status", "--porcelain", "--untracked-files=no"]).catch(() => "")).trim() !== "";
+  const commitLabel = `${commit}${dirty ? " (with uncommitted changes in the checkout)" : ""}`;
   const sections: Sections = {};
   const failed: string[] = [];
   const save = (name: string, data: unknown) => writeFileSync(path.join(WORK, `results-${name}.json`), JSON.stringify(data, null, 1));
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
     log("I/O against a file copy: inspect, check, compile on the 654 MB and the 2.6 GB model (bench/io.ts)");
     const result = await runIo({ reps: args.quick ? 1 : 5, log });
     save("io", result);
-    sections.io = ioSection(result);
+    sections.io = ioSection(result, commitLabel);
   });
 
   await part("scaling", ["scaling"], async () => {
@@ -195,7 +196,9 @@ async function main(): Promise<void> {
     sections.profile = profileSection(profiles);
   });
 
-  sections.machine = machineSection(started, loadBefore, torchVersion, `${commit}${dirty ? " (with uncommitted changes in the checkout)" : ""}`);
+  // The machine section describes a whole run; a run of some parts leaves it as it was (the I/O
+  // section says when it ran, at which commit and under what load, itself).
+  if (args.only.size === ALL.length) sections.machine = machineSection(started, loadBefore, torchVersion, commitLabel);
   if (args.write) {
     const missing = rewriteMarkdown(BENCHMARKS_MD, sections);
     if (missing.length > 0) log(`BENCHMARKS.md has no markers for: ${missing.join(", ")}`);
