@@ -349,7 +349,7 @@ function hasOrt(): boolean {
 }
 
 describe("a model larger than node's heap limit", () => {
-  test("compiles in a process whose heap is a fraction of the model, copying its weights exactly", async () => {
+  test("compiles (and inspects, and checks) in a process whose heap is a fraction of the model, copying its weights exactly", async () => {
     const dir = folder();
     const blocks = 5;
     const width = 12 << 20; // floats per weight: 48 MiB each, 240 MiB in all
@@ -395,5 +395,13 @@ describe("a model larger than node's heap limit", () => {
       assert.ok(words.every((w) => w === 0x3f800000 + i), `blocks.${i}.weight`);
     }
     assert.ok(written.graph!.output!.some((o) => o.name !== model.graph!.output![0]!.name), "the save is an output");
+    // `intv inspect` and `intv check` under the same limit: neither reads a weight.
+    for (const args of [["inspect", file, "--depth", "1"], ["check", script, "--model", file]]) {
+      const c = spawnSync(process.execPath, [`--max-old-space-size=${heapMb}`, "--import", `data:text/javascript,${encodeURIComponent(report)}`, path.join(ROOT, "dist", "cli", "main.js"), ...args], { encoding: "utf8" });
+      assert.equal(c.status, 0, `intv ${args[0]}: ${c.stderr}`);
+      const rss = Number(/maxrss (\d+)/.exec(c.stderr)![1]) * 1024;
+      if (rss > 0) assert.ok(rss < size / 2, `intv ${args[0]}: peak RSS ${rss} for a ${size}-byte model`);
+      if (args[0] === "inspect") assert.match(c.stdout, /blocks/);
+    }
   });
 });
