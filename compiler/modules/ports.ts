@@ -152,15 +152,18 @@ export type PortChoice = { port: Port; refusal?: undefined } | { port?: undefine
  * as a second argument. Refused too when the module starts by concatenating its input (a list
  * argument such as DenseNet's `prev_features`: hooks see the list).
  */
-export function primaryPort(m: Module, kind: "input" | "output", scope: Graph = homeScope(m)): PortChoice {
+export function primaryPort(m: Module, kind: "input" | "output", scope: Graph = homeScope(m), ports?: ModulePorts): PortChoice {
   if (!m.hasNodes()) return m.inferred || /^\d+$/.test(m.name) ? sequentialEntry(m, kind, scope) : { refusal: { reason: "no-nodes" } };
   if (!m.called) return { refusal: { reason: "not-called" } };
-  return kind === "output" ? returnedValue(m, scope) : firstArgument(m, scope);
+  // `ports`: modulePorts(m, scope) when the caller has it already, computed on the graph as it is
+  // now (a printed line and the compiler's snapshot need both ports and primaries: one walk of
+  // the module's nodes instead of three).
+  return kind === "output" ? returnedValue(m, scope, ports) : firstArgument(m, scope, ports);
 }
 
-function returnedValue(m: Module, scope: Graph): PortChoice {
+function returnedValue(m: Module, scope: Graph, ports = modulePorts(m, scope)): PortChoice {
   const origins = m.tree.origins;
-  const candidates = modulePorts(m, scope).outputs.filter((p) => origins.of(p.value) === "data");
+  const candidates = ports.outputs.filter((p) => origins.of(p.value) === "data");
   if (candidates.length === 0) return { refusal: { reason: "no-output" } };
   const chosen = candidates.length === 1 ? candidates[0]! : pickReturned(nodesIn(m, scope), candidates);
   if (!chosen) return { refusal: { reason: "ambiguous", candidates } };
@@ -185,9 +188,9 @@ function pickReturned(nodes: Node[], candidates: Port[]): Port | null {
 /** Operators that build one tensor (or sequence) from a list: a module starting with one was likely given a list. */
 const LIST_OPS = new Set(["Concat", "ConcatFromSequence", "SequenceConstruct", "SequenceInsert"]);
 
-function firstArgument(m: Module, scope: Graph): PortChoice {
+function firstArgument(m: Module, scope: Graph, ports = modulePorts(m, scope)): PortChoice {
   const origins = m.tree.origins;
-  const all = modulePorts(m, scope).inputs;
+  const all = ports.inputs;
   const data = all.filter((p) => origins.of(p.value) === "data");
   // Shape plumbing (position ids, causal masks made from sizes) is an argument candidate only
   // when nothing computed from the model's inputs enters.

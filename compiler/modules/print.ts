@@ -1,9 +1,9 @@
 // The module tree as a user sees it: indented like `print(model)` in PyTorch, one module a line
 // with its ports' types and shapes and its execution rank; or the same as data (`--json`).
 
-import { formatShape, type ValueType } from "../ir/index.js";
+import { formatShape, type Graph, type ValueType } from "../ir/index.js";
 import { elemTypeName } from "../onnx/index.js";
-import { modulePorts, moduleParams, primaryPort, type Port, type Refusal } from "./ports.js";
+import { homeScope, modulePorts, moduleParams, primaryPort, type ModulePorts, type Port, type Refusal } from "./ports.js";
 import type { Module, ModuleTree } from "./tree.js";
 
 export interface PortJson {
@@ -43,7 +43,8 @@ function portJson(name: string, p: { value: Port["value"] }): PortJson {
 }
 
 export function moduleToJson(m: Module, depth = Infinity): ModuleJson {
-  const ports = modulePorts(m);
+  const scope = homeScope(m);
+  const ports = modulePorts(m, scope);
   return {
     path: m.path,
     display: m.displayPath,
@@ -55,14 +56,14 @@ export function moduleToJson(m: Module, depth = Infinity): ModuleJson {
     outputs: ports.outputs.map((p, i) => portJson(i === 0 ? "output" : `outputs[${i}]`, p)),
     params: moduleParams(m).map((p) => ({ ...portJson(p.name, p), note: p.note })),
     calls: m.calls.slice(1).map((c) => c.displayPath),
-    primary: { output: primaryJson(m, "output"), input: primaryJson(m, "input") },
+    primary: { output: primaryJson(m, "output", scope, ports), input: primaryJson(m, "input", scope, ports) },
     children: depth > 0 ? m.childList().map((c) => moduleToJson(c, depth - 1)) : [],
   };
 }
 
-function primaryJson(m: Module, kind: "input" | "output"): PrimaryJson {
+function primaryJson(m: Module, kind: "input" | "output", scope: Graph, ports: ModulePorts): PrimaryJson {
   if (m.parent === null) return { refused: "the whole model: use `model.inputs`/`model.outputs`" };
-  const c = primaryPort(m, kind);
+  const c = primaryPort(m, kind, scope, ports);
   if (c.refusal) return { refused: refusalText(m, c.refusal) };
   const p = portJson(kind, c.port);
   return { tensor: p.tensor, elemType: p.elemType, shape: p.shape };
@@ -110,8 +111,10 @@ export function formatTree(tree: ModuleTree, depth = Infinity): string {
       const ins = graph.inputs.filter((v) => !v.initializer).map((v) => typeText(v.type));
       text += ` ${ins.join(", ") || "()"} → ${graph.outputs.map((v) => typeText(v.type)).join(", ") || "()"}`;
     } else {
-      const input = primaryPort(m, "input");
-      const output = primaryPort(m, "output");
+      const scope = homeScope(m);
+      const ports = modulePorts(m, scope);
+      const input = primaryPort(m, "input", scope, ports);
+      const output = primaryPort(m, "output", scope, ports);
       const side = (c: typeof input, ports: Port[]) => {
         if (c.port) return typeText(c.port.value.type) + (ports.length > 1 ? ` (+${ports.length - 1})` : "");
         return `(refused: ${refusalText(m, c.refusal)})`;
@@ -119,7 +122,6 @@ export function formatTree(tree: ModuleTree, depth = Infinity): string {
       if (!m.hasNodes() && !output.port && !input.port) text += m.called ? " (no nodes in the exported graph)" : ` (${output.refusal ? refusalText(m, output.refusal) : "no nodes"})`;
       else if (!m.called && m.hasNodes()) text += " (a container that is never called; its entries are)";
       else {
-        const ports = modulePorts(m);
         if (!m.hasNodes()) text += " (no nodes; what passes through)";
         text += ` ${side(input, ports.inputs)} → ${side(output, ports.outputs)}`;
       }

@@ -3,7 +3,7 @@
 
 import { fail, suggest, type Span } from "../../common/index.js";
 import type { Graph, IrModel, Use, Value } from "../ir/index.js";
-import { bodyScopes, foldedConvOf, modulePorts, moduleParams, primaryPort, type Module, type ModuleTree, type ParamInfo, type Port, type PortChoice, type Refusal } from "../modules/index.js";
+import { bodyScopes, foldedConvOf, homeScope, modulePorts, moduleParams, primaryPort, type Module, type ModuleTree, type ParamInfo, type Port, type PortChoice, type Refusal } from "../modules/index.js";
 import type { PortInstance, PortRef } from "../splice/index.js";
 
 const PORT_WORDS = ["input", "inputs", "output", "outputs", "calls"];
@@ -40,7 +40,7 @@ export class References {
   private primaryOf(m: Module, kind: "input" | "output"): PortChoice {
     const key = `${kind}:${m.path}`;
     let c = this.primaryCache.get(key);
-    if (!c) this.primaryCache.set(key, (c = primaryPort(m, kind)));
+    if (!c) this.primaryCache.set(key, (c = primaryPort(m, kind, homeScope(m), this.ports(m))));
     return c;
   }
 
