@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { decodeModel, prepareModel, formatTree, moduleToJson } from "../compiler/index.js";
-import { displayPath, joinScopeSegments, modulePorts, moduleParams, parsePythonStringList } from "../compiler/modules/index.js";
+import { displayPath, joinScopeSegments, modulePorts, moduleParams, Origins, parsePythonStringList } from "../compiler/modules/index.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -111,3 +111,20 @@ test("inspect text and JSON show paths, ports and ranks", () => {
   assert.equal(json.children[0]!.path, "transformer");
   assert.equal(json.outputs[0]!.tensor, "logits");
 });
+
+// What a value is computed from (modules/dataflow.ts) decides which ports are data. It must not
+// depend on the order values are asked about: a walk that took a value still waiting lower on its
+// stack for a cycle called weights "data" when their consumers were asked first (found on these
+// fixtures asking in reverse execution order).
+for (const fixture of ["generate/gpt2/model_merged.onnx", "generate/llama/model.onnx", "infer/swin.onnx", "infer/hand_shapes_opset14.onnx"]) {
+  test(`${fixture}: every value's origin is the same whichever order they are asked in`, () => {
+    const { ir } = prepareModel(decodeModel(readFileSync(path.join(ROOT, "test/fixtures", fixture))));
+    const values = [...ir.graph.values.values()];
+    const forward = new Origins();
+    const backward = new Origins();
+    const reversed = new Map([...values].reverse().map((v) => [v, backward.of(v)]));
+    const differ = values.filter((v) => forward.of(v) !== reversed.get(v)).map((v) => `${v.name}: ${forward.of(v)} asked first, ${reversed.get(v)} asked last`);
+    assert.deepEqual(differ, []);
+    for (const v of values) if (v.kind === "initializer") assert.equal(backward.of(v), "const", v.name);
+  });
+}

@@ -23,8 +23,15 @@ export class Origins {
     const v = value.resolve();
     const known = this.memo.get(v);
     if (known) return known;
-    // Iterative post-order walk: graphs of 100k+ nodes would overflow a recursive one.
+    // Iterative depth-first walk (graphs of 100k+ nodes would overflow a recursive one). A value
+    // is visited twice: first its pending dependencies are pushed above it, then (when they are
+    // all known) its own origin is computed. `open` holds the values between the two visits: the
+    // path from `v` down to the top of the stack. A dependency in `open` is a cycle (not in a
+    // valid graph) and counts as data; one merely waiting lower on the stack (a shared weight, a
+    // shape used twice) is not, and is walked like any other — the answer must not depend on the
+    // order values are asked about.
     const stack: Value[] = [v];
+    const open = new Set<Value>();
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
       if (this.memo.has(top)) {
@@ -39,20 +46,28 @@ export class Origins {
       }
       const producer = top.producer!;
       const deps = dependencies(producer);
-      const pending = deps.filter((d) => !this.memo.has(d));
-      if (pending.length > 0) {
-        // A value on the stack already is a cycle (not in a valid graph); treat it as data.
-        for (const d of pending) {
-          if (stack.includes(d)) this.memo.set(d, "data");
-          else stack.push(d);
+      if (!open.has(top)) {
+        open.add(top);
+        let pushed = false;
+        for (const d of deps) {
+          if (this.memo.has(d)) continue;
+          if (open.has(d)) this.memo.set(d, "data");
+          else {
+            stack.push(d);
+            pushed = true;
+          }
         }
-        continue;
+        if (pushed) continue;
       }
       let origin: Origin = "const";
-      for (const d of deps) if (RANK[this.memo.get(d)!] > RANK[origin]) origin = this.memo.get(d)!;
+      for (const d of deps) {
+        const o = this.memo.get(d) ?? "data";
+        if (RANK[o] > RANK[origin]) origin = o;
+      }
       if (SHAPE_OPS.has(producer.opType) && origin !== "const") origin = "shape";
       if (SOURCE_OPS.has(producer.opType)) origin = "data";
       this.memo.set(top, origin);
+      open.delete(top);
       stack.pop();
     }
     return this.memo.get(v)!;
