@@ -230,6 +230,8 @@ describe("round trip of real exports", () => {
   test("finds the fixtures", () => {
     assert.ok(files.some((f) => f.endsWith(path.join("onnx-io", "tiny.onnx"))));
     assert.ok(files.some((f) => f.endsWith(path.join("onnx-io", "helper_ext.onnx"))));
+    // onnx/onnx's own backend test models (tools/fixtures/onnx_backend.sh; SOURCE names the commit).
+    assert.ok(files.filter((f) => f.includes(path.join("onnx-io", "backend", ""))).length >= 140);
   });
   for (const file of files) {
     test(`${path.relative(FIXTURES, file)} round-trips byte for byte`, () => {
