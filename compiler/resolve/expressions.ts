@@ -6,10 +6,10 @@
 import { AlreadyReported, CompileError, fail, suggest, type Span } from "../../common/index.js";
 import type { Expr } from "../../grammar/index.js";
 import type { Value } from "../ir/index.js";
-import { binary, indexTensor, literalFor, shapeOf, type IndexItem } from "../lower/index.js";
+import { binary, indexTensor, INT64, literalFor, shapeOf, type IndexItem } from "../lower/index.js";
 import { modulePorts } from "../modules/index.js";
 import { readBranchPort, type PortRef } from "../splice/index.js";
-import { BUILTIN_NAMES, callBuiltin, isBuiltin, type BuiltinContext } from "./builtins/index.js";
+import { BUILTIN_NAMES, callBuiltin, isBuiltin, shapeList, type BuiltinContext } from "./builtins/index.js";
 import type { Context } from "./context.js";
 import { callImported } from "./imports.js";
 import { materialize } from "./lazy.js";
@@ -18,6 +18,8 @@ import { Scope } from "./scope.js";
 import { describe, tensorVal, type Arg, type CVal, type Env, type Pass } from "./values.js";
 
 type IndexExpr = Extract<Expr, { kind: "Index" }>;
+/** Members of a PyTorch tensor that only exist with autograd. */
+const GRADIENT_MEMBERS = new Set(["grad", "backward", "grad_fn", "requires_grad"]);
 type CallExpr = Extract<Expr, { kind: "Call" }>;
 
 export class Expressions {
@@ -120,8 +122,10 @@ export class Expressions {
         return this.evalName(expr.name, expr.span, scope);
       case "List":
         return { k: "list", items: expr.elements.map((e) => this.eval(e, scope, pass)) };
-      case "Member":
-        return this.evalMember(this.evalObject(expr.object, scope, pass), expr.property, expr.propertySpan, expr);
+      case "Member": {
+        const object = this.evalObject(expr.object, scope, pass);
+        return this.tensorMember(object, expr.property, expr.propertySpan, pass) ?? this.evalMember(object, expr.property, expr.propertySpan, expr);
+      }
       case "Index":
         return this.evalIndex(expr, scope, pass);
       case "Call":
@@ -209,6 +213,23 @@ export class Expressions {
     }
   }
 
+  /**
+   * `x.shape` of a tensor or port: a list of sizes (builtins/sizes.ts). Gradients (`.grad`,
+   * `.backward`) are refused with the reason: a compiled model is an inference graph. Null for
+   * other members, which `evalMember` resolves.
+   */
+  private tensorMember(object: CVal, prop: string, span: Span, pass: Pass): CVal | null {
+    if (prop !== "shape" && !GRADIENT_MEMBERS.has(prop)) return null;
+    const v = object.k === "fork" || (object.k === "module" && object.asPort) ? this.settle(object, span) : object;
+    if (v.k !== "tensor" && v.k !== "port") return null;
+    if (GRADIENT_MEMBERS.has(prop)) {
+      fail("E0103", `\`.${prop}\`: intv compiles inference graphs, which have no gradients`, span,
+        "compute gradients and gradient-based attributions in PyTorch; intv saves and patches forward values (docs/language.md, Gradients)");
+    }
+    const x = v.k === "port" ? this.readPort(v.ref, pass, span, false) : materialize(this.ctx.b, v.t);
+    return shapeList(this.ctx.b, x, span);
+  }
+
   /** One item of `x[...]`: an integer, a slice, `...`, or a tensor of indices. */
   indexItem(it: IndexExpr["items"][number], scope: Env, pass: Pass): IndexItem {
     if (it.kind === "Ellipsis") return { kind: "ellipsis", span: it.span };
@@ -225,7 +246,11 @@ export class Expressions {
       return { kind: "int", value: v.v, span: it.span };
     }
     if (v.k === "tensor") return { kind: "tensor", value: materialize(this.ctx.b, v.t), span: it.span };
-    fail("E0206", `an index must be an integer, a slice or a tensor, not ${describe(v)}`, it.span);
+    // A list of integers indexes as the int64 tensor it spells (`x[:, [0, 2]]`), as in NumPy.
+    if (v.k === "list" && v.items.length > 0 && v.items.every((i) => i.k === "num" && Number.isInteger(i.v))) {
+      return { kind: "tensor", value: this.ctx.b.constant(INT64, v.items.map((i) => BigInt((i as { v: number }).v)), [v.items.length]), span: it.span };
+    }
+    fail("E0206", `an index must be an integer, a slice or a tensor, not ${describe(v)}`, it.span, "a tensor of integer indices (`x[:, idx]`, `x[arange(2), pos]`) or a list of integers (`x[:, [0, 2]]`)");
   }
 
   private evalIndex(expr: IndexExpr, scope: Env, pass: Pass): CVal {

@@ -2,21 +2,13 @@
 // lazy `stack(xs)` as the list it was made of, so `stack(xs)[i]` is `xs[i]` and depends on it only.
 
 import { fail, type Span } from "../../common/index.js";
-import { indexTensor, type Builder, type IndexItem } from "../lower/index.js";
+import { indexTensor, sliceIndices, type Builder, type IndexItem } from "../lower/index.js";
 import { materialize, stackAxis } from "./lazy.js";
 import { describe, tensorVal, type CVal, type Lazy } from "./values.js";
 
 /** `items[start:stop:step]` as Python slices a list. */
 export function sliceList<T>(items: T[], start: number | null, stop: number | null, step: number | null): T[] {
-  const n = items.length;
-  const s = step ?? 1;
-  const norm = (x: number) => (x < 0 ? Math.max(x + n, s > 0 ? 0 : -1) : Math.min(x, s > 0 ? n : n - 1));
-  const a = start === null ? (s > 0 ? 0 : n - 1) : norm(start);
-  const b = stop === null ? (s > 0 ? n : -1) : norm(stop);
-  const out: T[] = [];
-  if (s > 0) for (let i = a; i < b; i += s) out.push(items[i]!);
-  else for (let i = a; i > b; i += s) out.push(items[i]!);
-  return out;
+  return sliceIndices(items.length, start, stop, step).map((i) => items[i]!);
 }
 
 /** `xs[i]` of a list: a compile-time integer, negative from the end. */
