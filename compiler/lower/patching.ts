@@ -39,6 +39,11 @@ export function patchTensor(b: Builder, x: Value, items: IndexItem[], op: PatchO
   placed.forEach((p) => checkStatic(x, p));
   checkSameElem(x, v, "patch", span);
   if (elemOf(v) === 0 && elemOf(x) !== 0) fail("E0207", `the value has no known element type; expected ${elemName(elemOf(x))}`, span, `convert it: \`cast(v, "${elemName(elemOf(x))}")\``);
+  const mask = placed.find((p) => p.item.kind === "tensor" && elemOf(p.item.value) === BOOL);
+  if (mask) {
+    fail("E0207", "a boolean mask as the index of a patch (NumPy's `x[mask] = v`) is not supported", mask.item.span,
+      "patch the whole tensor where the mask holds: `REF = where(mask, v, REF)` (with `mask` of the tensor's shape, or one that broadcasts to it)");
+  }
   if (placed.some((p) => p.item.kind === "tensor")) return advancedPatch(b, x, placed, op, v, span);
   if (window) {
     const windowed = windowedPatch(b, x, placed, op, v, span, window);
