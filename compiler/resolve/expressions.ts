@@ -246,10 +246,9 @@ export class Expressions {
       return { kind: "int", value: v.v, span: it.span };
     }
     if (v.k === "tensor") return { kind: "tensor", value: materialize(this.ctx.b, v.t), span: it.span };
-    // A list of integers indexes as the int64 tensor it spells (`x[:, [0, 2]]`), as in NumPy.
-    if (v.k === "list" && v.items.length > 0 && v.items.every((i) => i.k === "num" && Number.isInteger(i.v))) {
-      return { kind: "tensor", value: this.ctx.b.constant(INT64, v.items.map((i) => BigInt((i as { v: number }).v)), [v.items.length]), span: it.span };
-    }
+    // A (nested) list of integers indexes as the int64 tensor it spells (`x[:, [0, 2]]`), as in NumPy.
+    const spelled = v.k === "list" ? integerArray(v) : null;
+    if (spelled) return { kind: "tensor", value: this.ctx.b.constant(INT64, spelled.values.map(BigInt), spelled.shape), span: it.span };
     fail("E0206", `an index must be an integer, a slice or a tensor, not ${describe(v)}`, it.span, "a tensor of integer indices (`x[:, idx]`, `x[arange(2), pos]`) or a list of integers (`x[:, [0, 2]]`)");
   }
 
@@ -405,6 +404,16 @@ export class Expressions {
     const right = this.tensorOf(r, left ?? undefined);
     return tensorVal(binary(this.ctx.b, op, left ?? this.tensorOf(l, right), right, span));
   }
+}
+
+/** The integers of a rectangular (nested) list and its shape, or null when it is not one. */
+function integerArray(v: CVal): { values: number[]; shape: number[] } | null {
+  if (v.k === "num") return Number.isInteger(v.v) ? { values: [v.v], shape: [] } : null;
+  if (v.k !== "list" || v.items.length === 0) return null;
+  const parts = v.items.map(integerArray);
+  const first = parts[0];
+  if (!first || parts.some((p) => !p || p.shape.join() !== first.shape.join())) return null;
+  return { values: parts.flatMap((p) => p!.values), shape: [parts.length, ...first.shape] };
 }
 
 function numArith(op: string, a: number, b: number, span: Span): CVal {
