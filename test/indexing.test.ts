@@ -111,18 +111,19 @@ describe("integer tensors as indices follow NumPy (a reference of its rules)", (
   // Patches of layer 0's output ([2, 10, 32]), checked against the value before the patch.
   const H = [2, SEQ, 32];
   const w: Tensor = { type: "float32", dims: [2, SEQ], data: Float32Array.from({ length: 2 * SEQ }, (_, i) => 100 + i) };
-  const patches: [string, Ref[], (old: number, k: number) => number][] = [
+  const patches: [string, Ref[], (old: number, k: number, before: number[]) => number][] = [
     ["[[1, 0], [-1, 2]] = 0", [{ array: [1, 0], shape: [2] }, { array: [-1, 2], shape: [2] }], () => 0],
     ["[:, [0, -1], 4:8] += 1", [{ slice: [null, null, null] }, { array: [0, -1], shape: [2] }, { slice: [4, 8, null] }], (old) => old + 1],
     ["[1, :, [3, 5]] *= 2", [1, { slice: [null, null, null] }, { array: [3, 5], shape: [2] }], (old) => old * 2],
     ["[0, :, [3, 5]] = w", [0, { slice: [null, null, null] }, { array: [3, 5], shape: [2] }], (_, k) => 100 + k],
+    ["[1] = transformer.h[0].output[0:1]", [1], (_, k, before) => before[k]!], // NumPy drops the leading 1
   ];
   for (const [patch, items, f] of patches) {
     test(`patch h${patch}`, async () => {
       const { saves } = await run(`param w: float32[2, ${SEQ}]\nsave before = transformer.h[0].output\ntransformer.h[0].output${patch}\nsave after = transformer.h[0].output\n`, { w });
       const before = floats(saves.get("before")!);
       const want = [...before];
-      npIndex(H, items).flat.forEach((src, k) => (want[src] = f(before[src]!, k)));
+      npIndex(H, items).flat.forEach((src, k) => (want[src] = f(before[src]!, k, before)));
       const got = floats(saves.get("after")!);
       got.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-5, `element ${i}: ${v}, expected ${want[i]}`));
     });

@@ -54,9 +54,19 @@ export function patchTensor(b: Builder, x: Value, items: IndexItem[], op: PatchO
 }
 
 function combine(b: Builder, op: PatchOp, region: Value, v: Value, span: Span): Value {
-  const value = op === "=" ? v : binary(b, op, region, v, span);
+  const value = fitRank(b, op === "=" ? v : binary(b, op, region, v, span), rankOf(region));
   checkFits(shapeOf(value), shapeOf(region), span);
   return value;
+}
+
+/** Leading dimensions of size 1 past the region's rank are dropped, as NumPy does in an assignment (`x[1] = y[0:1]`). */
+function fitRank(b: Builder, v: Value, rank: number | null): Value {
+  const shape = shapeOf(v);
+  if (rank === null || !shape || shape.length <= rank) return v;
+  const extra = shape.length - rank;
+  // A dimension known only at run time is squeezed there (Squeeze fails unless it is 1).
+  if (!shape.slice(0, extra).every((d) => d === 1 || typeof d !== "number")) return v;
+  return squeeze(b, v, Array.from({ length: extra }, (_, i) => i));
 }
 
 /** A patch's value must broadcast to the indexed region without changing its shape. */
@@ -153,6 +163,8 @@ function windowedPatch(b: Builder, x: Value, placed: Placed[], op: PatchOp, v: V
   if (seq.item.kind === "int") {
     // `v` broadcasts to the region without the sequence axis: give it that axis, of size 1.
     const userRegion = fullShape.filter((_, i) => i !== at);
+    v = fitRank(b, v, userRegion.length);
+    const vShape = shapeOf(v)!;
     checkFits(op === "=" ? vShape : broadcastShapes(vShape, userRegion), userRegion, span);
     let vv = v;
     if (vShape.length >= fromEnd) vv = unsqueeze(b, b.op1("Expand", [v, shapeWithout(b, regionFull, at)]), [at]);

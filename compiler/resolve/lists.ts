@@ -24,7 +24,8 @@ export function listItem(items: CVal[], index: CVal, span: Span): CVal {
 
 /** `stack(xs)[i]` is `xs[i]` and `stack(xs)[a:b]` is `stack(xs[a:b])`: exact dependencies. */
 export function indexStack(b: Builder, t: Extract<Lazy, { kind: "stack" }>, items: IndexItem[], span: Span): CVal | null {
-  if (stackAxis(t) !== 0 || items.length === 0) return null;
+  // With a tensor among the indices, NumPy's rules place the indexed dimensions by all of them.
+  if (stackAxis(t) !== 0 || items.length === 0 || items.some((i) => i.kind === "tensor")) return null;
   const first = items[0]!;
   const rest = items.slice(1);
   const n = t.items.length;

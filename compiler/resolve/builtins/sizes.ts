@@ -74,10 +74,10 @@ export function shapeArg(ctx: BuiltinContext, a: Arg, what: string): number[] | 
  */
 export function arange(call: BuiltinCall): CVal {
   const { b, ctx, span } = call;
-  const given = ["start", "stop", "step"].map((p) => call.args.get(p));
-  if (!given[0] && !given[1]) fail("E0201", "`arange` needs at least its end: `arange(n)` or `arange(start, stop)`", span);
-  let [start, stop, step] = given;
-  if (!stop) [start, stop] = [undefined, start];
+  const step = call.args.get("step");
+  // `arange(n)` is `arange(0, n)`.
+  const [start, stop] = call.args.has("stop") ? [call.args.get("start"), call.args.get("stop")] : [undefined, call.args.get("start")];
+  if (!stop) fail("E0201", "`arange` needs at least its end: `arange(n)` or `arange(start, stop)`", span);
   const read = (a: Arg | undefined, dflt: number): number | Value => {
     if (!a) return dflt;
     const v = a.value;
