@@ -129,6 +129,25 @@ describe("integer tensors as indices follow NumPy (a reference of its rules)", (
     });
   }
 
+  test("slice bounds known at run time: a size, a param", async () => {
+    const start: Tensor = { type: "int64", dims: [], data: BigInt64Array.of(7n) };
+    const { saves, result } = await run([
+      "param start: int64",
+      "let h = transformer.h[0].output",
+      "save head = h[:, 0:h.shape[1] - 1]",
+      "save before = transformer.h[1].output",
+      "transformer.h[1].output[:, start:, 0:4] = 0",
+      "save after = transformer.h[1].output",
+    ].join("\n"), { start });
+    assert.deepEqual(saves.get("head")!.dims, [2, SEQ - 1, 32]);
+    const [a, b] = [floats(saves.get("after")!), floats(saves.get("before")!)];
+    a.forEach((v, i) => {
+      const [t, f] = [Math.floor(i / 32) % SEQ, i % 32];
+      assert.equal(v, t >= 7 && f < 4 ? 0 : b[i], `element ${i}`);
+    });
+    assert.ok(!result.model!.graph!.input!.some((i) => i.name === PROMPT_LENGTH_INPUT), "no window for a run-time slice");
+  });
+
   test("refused: a boolean mask (E0206 in a read, E0207 in a patch), a float index (E0206)", async () => {
     const codes = async (source: string) => (await compile({ source, filename: "s.intv", model: gpt2 })).diagnostics.map((d) => d.code);
     assert.deepEqual(await codes("let h = transformer.h[0].output\nsave y = h[h > 0]"), ["E0206"]);

@@ -10,9 +10,12 @@ import { checkBroadcast, dimOf, elemName, elemOf, INT64_MAX, INT64_MIN, isIntTyp
 
 export type IndexItem =
   | { kind: "int"; value: number; span: Span }
-  | { kind: "slice"; start: number | null; stop: number | null; step: number | null; span: Span }
+  /** Bounds are compile-time integers, or int64 scalars known at run time (`x[:, start:]`, `x[:, 0:x.shape[1] - 1]`). */
+  | { kind: "slice"; start: Bound; stop: Bound; step: number | null; span: Span }
   | { kind: "ellipsis"; span: Span }
   | { kind: "tensor"; value: Value; span: Span };
+
+export type Bound = number | Value | null;
 
 export type AxisItem = Exclude<IndexItem, { kind: "ellipsis" }>;
 
@@ -59,20 +62,30 @@ export function checkStatic(x: Value, { axis, item }: Placed): void {
   }
   if (item.kind === "slice") {
     for (const bound of [item.start, item.stop]) {
-      if (bound !== null && (bound > n || bound < -n)) {
+      if (typeof bound === "number" && (bound > n || bound < -n)) {
         fail("E0206", `slice bound ${bound} is past dimension ${axis} of size ${n}`, item.span, `bounds go from ${-n} to ${n}`);
       }
     }
   }
 }
 
-/** The Slice bounds of an int or slice item (an int `i` is `i:i+1`). */
-export function sliceBounds(item: AxisItem): [bigint, bigint, bigint] {
+/** Whether a slice's bounds are all compile-time numbers. */
+export function staticSlice(item: AxisItem): item is Extract<AxisItem, { kind: "slice" }> & { start: number | null; stop: number | null } {
+  return item.kind === "slice" && isStatic(item.start) && isStatic(item.stop);
+}
+
+export function isStatic(bound: Bound): bound is number | null {
+  return bound === null || typeof bound === "number";
+}
+
+/** The Slice bounds of an int or slice item (an int `i` is `i:i+1`); a run-time bound stays a Value. */
+export function sliceBounds(item: AxisItem): [bigint | Value, bigint | Value, bigint] {
   if (item.kind === "int") return [BigInt(item.value), item.value === -1 ? INT64_MAX : BigInt(item.value + 1), 1n];
   if (item.kind !== "slice") throw new Error("not a slice");
   const step = item.step ?? 1;
-  const start = item.start !== null ? BigInt(item.start) : step > 0 ? 0n : INT64_MAX;
-  const stop = item.stop !== null ? BigInt(item.stop) : step > 0 ? INT64_MAX : INT64_MIN;
+  const bound = (x: Bound, dflt: bigint) => (x === null ? dflt : typeof x === "number" ? BigInt(x) : x);
+  const start = bound(item.start, step > 0 ? 0n : INT64_MAX);
+  const stop = bound(item.stop, step > 0 ? INT64_MAX : INT64_MIN);
   return [start, stop, BigInt(step)];
 }
 
@@ -115,8 +128,14 @@ function sliceAll(b: Builder, x: Value, placed: Placed[]): Value {
   const sliced = placed.filter((p) => p.item.kind === "slice" && !isFull(p.item));
   if (sliced.length === 0) return x;
   const bounds = sliced.map((p) => sliceBounds(p.item));
-  const vec = (k: number) => b.constant(INT64, bounds.map((bd) => bd[k]!), [bounds.length]);
+  const vec = (k: number) => boundVector(b, bounds.map((bd) => bd[k]!));
   return b.op1("Slice", [x, vec(0), vec(1), b.ints(sliced.map((p) => p.axis)), vec(2)]);
+}
+
+/** Slice bounds as one int64 vector: a constant, or a Concat where some are known at run time only. */
+export function boundVector(b: Builder, bounds: (bigint | Value)[]): Value {
+  if (bounds.every((x) => typeof x === "bigint")) return b.constant(INT64, bounds as bigint[], [bounds.length]);
+  return b.op1("Concat", bounds.map((x) => (typeof x === "bigint" ? b.constant(INT64, [x], [1]) : b.op1("Reshape", [x, b.ints([1])]))), { axis: 0 });
 }
 
 // --- advanced indexing ---------------------------------------------------------------------------

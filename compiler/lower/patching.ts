@@ -13,7 +13,8 @@ import { fail, type Span } from "../../common/index.js";
 import { formatShape, type Dim, type Value } from "../ir/index.js";
 import { BOOL, INT64, makeTensor, type Builder } from "./builder.js";
 import {
-  advancedIndices, basicIndex, checkStatic, fullSlice, inverse, isFull, isIdentity, placeB, placeItems, sliceBounds, sliceIndices,
+  advancedIndices, basicIndex, boundVector, checkStatic, fullSlice, inverse, isFull, isIdentity, placeB, placeItems, sliceBounds, sliceIndices,
+  staticSlice,
   type IndexItem, type Placed,
 } from "./indexing.js";
 import { binary, checkSameElem, dimOf, elemName, elemOf, rankOf, shapeOf, squeeze, unsqueeze } from "./ops.js";
@@ -121,7 +122,7 @@ function scatterBasic(b: Builder, x: Value, placed: Placed[], v: Value, extra: {
 /** The positions an int or slice item selects among `positions` (a Range). */
 function selectPositions(b: Builder, positions: Value, p: Placed): Value {
   const [start, stop, step] = sliceBounds(p.item);
-  return b.op1("Slice", [positions, b.constant(INT64, [start], [1]), b.constant(INT64, [stop], [1]), b.ints([0]), b.constant(INT64, [step], [1])]);
+  return b.op1("Slice", [positions, boundVector(b, [start]), boundVector(b, [stop]), b.ints([0]), b.constant(INT64, [step], [1])]);
 }
 
 /** A boolean vector of length `n` ([1] int64), true at `selected`. */
@@ -150,7 +151,8 @@ function padAxis(b: Builder, t: Value, axis: number): Value {
  */
 function windowedPatch(b: Builder, x: Value, placed: Placed[], op: PatchOp, v: Value, span: Span, window: SequenceWindow): Value | null {
   const seq = placed.find((p) => p.axis === window.axis && !isFull(p.item));
-  if (!seq) return null;
+  // A slice with a bound known only at run time selects as it does in each pass (no window).
+  if (!seq || (seq.item.kind === "slice" && !staticSlice(seq.item))) return null;
   const full = placed.map((p) => (p === seq ? { axis: p.axis, item: fullSlice(p.item.span) } : p));
   const regionFull = basicIndex(b, x, full);
   const fullShape = shapeOf(regionFull);
@@ -224,7 +226,7 @@ function windowMask(b: Builder, x: Value, seq: Placed, promptLength: Value): Val
 function selectsFromOne(p: Placed): boolean {
   const item = p.item;
   if (item.kind === "int") return item.value === 0 || item.value === -1;
-  if (item.kind === "slice") return sliceIndices(1, item.start, item.stop, item.step).length > 0;
+  if (staticSlice(item)) return sliceIndices(1, item.start, item.stop, item.step).length > 0;
   return false;
 }
 

@@ -6,10 +6,10 @@
 import { AlreadyReported, CompileError, fail, suggest, type Span } from "../../common/index.js";
 import type { Expr } from "../../grammar/index.js";
 import type { Value } from "../ir/index.js";
-import { binary, indexTensor, INT64, literalFor, shapeOf, type IndexItem } from "../lower/index.js";
+import { binary, indexTensor, INT64, isStatic, literalFor, shapeOf, type Bound, type IndexItem } from "../lower/index.js";
 import { modulePorts } from "../modules/index.js";
 import { readBranchPort, type PortRef } from "../splice/index.js";
-import { BUILTIN_NAMES, callBuiltin, isBuiltin, shapeList, type BuiltinContext } from "./builtins/index.js";
+import { BUILTIN_NAMES, callBuiltin, isBuiltin, shapeList, sizeArg, type BuiltinContext } from "./builtins/index.js";
 import type { Context } from "./context.js";
 import { callImported } from "./imports.js";
 import { materialize } from "./lazy.js";
@@ -239,7 +239,15 @@ export class Expressions {
       if (v.k !== "num" || !Number.isInteger(v.v)) fail("E0206", `${what} must be a compile-time integer, not ${describe(v)}`, e.span);
       return v.v;
     };
-    if (it.kind === "Slice") return { kind: "slice", start: int(it.start, "a slice start"), stop: int(it.stop, "a slice end"), step: int(it.step, "a slice step"), span: it.span };
+    // A slice bound may also be a size known at run time (`x[:, 0:x.shape[1] - 1]`, a `param`).
+    const bound = (e: Expr | undefined, what: string): Bound => {
+      if (!e) return null;
+      const v = this.eval(e, scope, pass);
+      if (v.k === "tensor") return sizeArg(this.builtinContext(pass), { value: v, span: e.span }, what);
+      if (v.k !== "num" || !Number.isInteger(v.v)) fail("E0206", `${what} must be an integer or a size such as \`x.shape[1]\`, not ${describe(v)}`, e.span);
+      return v.v;
+    };
+    if (it.kind === "Slice") return { kind: "slice", start: bound(it.start, "a slice start"), stop: bound(it.stop, "a slice end"), step: int(it.step, "a slice step"), span: it.span };
     const v = this.eval(it.expr, scope, pass);
     if (v.k === "num") {
       if (!Number.isInteger(v.v)) fail("E0206", `an index must be an integer, not \`${v.v}\``, it.span);
@@ -306,6 +314,7 @@ export class Expressions {
     const it = expr.items[0]!;
     if (it.kind === "Slice") {
       const item = this.indexItem(it, scope, pass) as Extract<IndexItem, { kind: "slice" }>;
+      if (!isStatic(item.start) || !isStatic(item.stop)) fail("E0206", "a list is sliced with compile-time integers", it.span);
       return { k: "list", items: sliceList(items, item.start, item.stop, item.step) };
     }
     if (it.kind !== "Expr") fail("E0206", "a list cannot be indexed with `...`", it.span);

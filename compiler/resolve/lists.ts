@@ -2,7 +2,7 @@
 // lazy `stack(xs)` as the list it was made of, so `stack(xs)[i]` is `xs[i]` and depends on it only.
 
 import { fail, type Span } from "../../common/index.js";
-import { indexTensor, sliceIndices, type Builder, type IndexItem } from "../lower/index.js";
+import { indexTensor, isStatic, sliceIndices, type Builder, type IndexItem } from "../lower/index.js";
 import { materialize, stackAxis } from "./lazy.js";
 import { describe, tensorVal, type CVal, type Lazy } from "./values.js";
 
@@ -34,7 +34,7 @@ export function indexStack(b: Builder, t: Extract<Lazy, { kind: "stack" }>, item
     const i = first.value < 0 ? first.value + n : first.value;
     if (i < 0 || i >= n) fail("E0206", `index ${first.value} is out of range for a stack of ${n}`, first.span);
     picked = { k: "tensor", t: t.items[i]! };
-  } else if (first.kind === "slice") {
+  } else if (first.kind === "slice" && isStatic(first.start) && isStatic(first.stop)) {
     const sel = sliceList(t.items, first.start, first.stop, first.step);
     if (sel.length === 0) fail("E0206", "this slice selects nothing from the stack", first.span);
     picked = { k: "tensor", t: { kind: "stack", items: sel, axis: 0, span: t.span } };

@@ -17,7 +17,7 @@ import { arange, shape } from "./sizes.js";
 import { einsum, join, reshape, transpose, unbind } from "./tensors.js";
 
 export type { Builtin, BuiltinCall, BuiltinContext } from "./registry.js";
-export { shapeList } from "./sizes.js";
+export { shapeList, sizeArg } from "./sizes.js";
 
 const X = ["x"];
 const REDUCTION = ["x", "axis", "keepdims"];
