@@ -1,8 +1,10 @@
 // Indexing and partial patches beyond the PyTorch fixtures (test/fixtures/gpt2/cases/position_patch
-// has those): NumPy's advanced indexing against a small reference of NumPy's rules written here,
-// for reads and patches, negative and int32 indices included; and the sequence window of
-// generation without a KV cache — which positions a sequence-indexed patch reaches for each prompt
-// length fed through `intv.prompt_length`, and that leaving it out changes nothing.
+// has those): NumPy's advanced indexing against NumPy's own answers (test/fixtures/indexing/numpy.json,
+// written by tools/fixtures/numpy_indexing.py), for reads and patches, negative and int32 indices
+// included; and the sequence window of generation without a KV cache — which positions a
+// sequence-indexed patch reaches for each prompt length fed through `intv.prompt_length` (the
+// positions a hook on a cached model patched, from the same file), and that leaving it out changes
+// nothing.
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -10,7 +12,6 @@ import path from "node:path";
 import { describe, test } from "node:test";
 import { compile, decodeModel, encodeModel } from "../compiler/index.js";
 import { PROMPT_LENGTH_INPUT } from "../common/index.js";
-import { sliceIndices } from "../compiler/lower/index.js";
 import { Runtime, type Tensor } from "../runtime/index.js";
 import { ROOT } from "./helpers.js";
 
@@ -34,74 +35,38 @@ async function run(source: string, inputs: Record<string, Tensor> = {}) {
   }
 }
 
-// --- a reference of NumPy's indexing ------------------------------------------------------------------
+// --- NumPy's answers ----------------------------------------------------------------------------------
 
-type Ref = number | { slice: [number | null, number | null, number | null] } | { array: number[]; shape: number[] };
-
-const strides = (shape: number[]) => shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
-
-/** The flat positions of `x[items]` in `x` (shape `shape`), in the result's order, and the result's shape. */
-function npIndex(shape: number[], items: Ref[]): { shape: number[]; flat: number[] } {
-  const full: Ref[] = [...items, ...Array.from({ length: shape.length - items.length }, (): Ref => ({ slice: [null, null, null] }))];
-  const hasArray = full.some((it) => typeof it === "object" && "array" in it);
-  const isAdv = (it: Ref) => hasArray && (typeof it === "number" || "array" in it);
-  const advAxes = full.map((it, ax) => (isAdv(it) ? ax : -1)).filter((ax) => ax >= 0);
-  const arrays = advAxes.map((ax) => {
-    const it = full[ax]!;
-    return typeof it === "number" ? { array: [it], shape: [] as number[] } : (it as { array: number[]; shape: number[] });
-  });
-  const rankB = Math.max(0, ...arrays.map((a) => a.shape.length));
-  const B = Array.from({ length: rankB }, (_, i) => Math.max(...arrays.map((a) => a.shape[a.shape.length - rankB + i] ?? 1)));
-  const basic = full.map((it, ax) => ({ it, ax })).filter(({ it }) => !isAdv(it) && typeof it !== "number");
-  const sel = basic.map(({ it, ax }) => sliceIndices(shape[ax]!, ...(it as { slice: [number | null, number | null, number | null] }).slice));
-  const adjacent = advAxes.every((a, i) => i === 0 || a === advAxes[i - 1]! + 1);
-  const at = advAxes.length === 0 ? 0 : adjacent ? basic.filter(({ ax }) => ax < advAxes[0]!).length : 0;
-  const outShape = [...sel.slice(0, at).map((s) => s.length), ...B, ...sel.slice(at).map((s) => s.length)];
-  const st = strides(shape);
-  const flat: number[] = [];
-  const total = outShape.reduce((a, b) => a * b, 1);
-  const outStrides = strides(outShape);
-  for (let n = 0; n < total; n++) {
-    const idx = outShape.map((d, i) => Math.floor(n / outStrides[i]!) % d);
-    const bIdx = idx.slice(at, at + rankB);
-    const basicIdx = [...idx.slice(0, at), ...idx.slice(at + rankB)];
-    let src = 0;
-    full.forEach((it, ax) => {
-      let p: number;
-      const k = advAxes.indexOf(ax);
-      if (k >= 0) {
-        const a = arrays[k]!;
-        const off = strides(a.shape).reduce((acc, s, i) => acc + s * (a.shape[i] === 1 ? 0 : bIdx[rankB - a.shape.length + i]!), 0);
-        p = a.array[off]!;
-      } else if (typeof it === "number") p = it;
-      else p = sel[basic.findIndex((q) => q.ax === ax)]![basicIdx[basic.findIndex((q) => q.ax === ax)]!]!;
-      if (p < 0) p += shape[ax]!;
-      src += p * st[ax]!;
-    });
-    flat.push(src);
-  }
-  return { shape: outShape, flat };
-}
+/** A selection: its shape, and the flat position in the indexed tensor of each element, in order. */
+type Selection = { shape: number[]; flat: number[] };
+const NUMPY = JSON.parse(readFileSync(path.join(ROOT, "test/fixtures/indexing/numpy.json"), "utf8")) as {
+  reads: Record<string, Selection>; patches: Record<string, Selection>; windows: Record<string, Record<string, number[]>>;
+};
+const answer = <T>(table: Record<string, T>, key: string): T => {
+  const a = table[key];
+  assert.ok(a !== undefined, `no answer for \`${key}\` in test/fixtures/indexing/numpy.json (run tools/fixtures/numpy_indexing.py)`);
+  return a;
+};
 
 const floats = (t: Tensor) => Array.from(t.data as Float32Array);
 
-describe("integer tensors as indices follow NumPy (a reference of its rules)", () => {
+describe("integer tensors as indices follow NumPy (NumPy's own answers)", () => {
   const X = [3, 4, 5];
   const xs: Tensor = { type: "float32", dims: X, data: Float32Array.from({ length: 60 }, (_, i) => i) };
-  const reads: [string, Ref[]][] = [
-    ["x[[0, 2], :, [-1, 1]]", [{ array: [0, 2], shape: [2] }, { slice: [null, null, null] }, { array: [-1, 1], shape: [2] }]],
-    ["x[:, [[0, 1], [3, -1]], 2]", [{ slice: [null, null, null] }, { array: [0, 1, 3, -1], shape: [2, 2] }, 2]],
-    ["x[1, [0, -2]]", [1, { array: [0, -2], shape: [2] }]],
-    ["x[[2], 1:3, [0, 4]]", [{ array: [2], shape: [1] }, { slice: [1, 3, null] }, { array: [0, 4], shape: [2] }]],
-    ["x[..., [1, 3]]", [{ slice: [null, null, null] }, { slice: [null, null, null] }, { array: [1, 3], shape: [2] }]],
-    ["x[-1, ::-2, [[4], [0]]]", [-1, { slice: [null, null, -2] }, { array: [4, 0], shape: [2, 1] }]],
-    ["x[[[0], [1]], [1, 2, 3]]", [{ array: [0, 1], shape: [2, 1] }, { array: [1, 2, 3], shape: [3] }]],
-    ["x[:, cast(stack([arange(2), arange(2) + 2]), \"int32\"), 0]", [{ slice: [null, null, null] }, { array: [0, 1, 2, 3], shape: [2, 2] }, 0]],
+  const reads = [
+    "x[[0, 2], :, [-1, 1]]",
+    "x[:, [[0, 1], [3, -1]], 2]",
+    "x[1, [0, -2]]",
+    "x[[2], 1:3, [0, 4]]",
+    "x[..., [1, 3]]",
+    "x[-1, ::-2, [[4], [0]]]",
+    "x[[[0], [1]], [1, 2, 3]]",
+    "x[:, cast(stack([arange(2), arange(2) + 2]), \"int32\"), 0]",
   ];
-  for (const [expr, items] of reads) {
+  for (const expr of reads) {
     test(`read ${expr}`, async () => {
       const { saves } = await run(`param x: float32[3, 4, 5]\nsave y = ${expr}\n`, { x: xs });
-      const want = npIndex(X, items);
+      const want = answer(NUMPY.reads, expr); // x holds its flat positions: NumPy's x[...] is what it reads
       const got = saves.get("y")!;
       assert.deepEqual(got.dims, want.shape);
       assert.deepEqual(floats(got), want.flat);
@@ -109,21 +74,20 @@ describe("integer tensors as indices follow NumPy (a reference of its rules)", (
   }
 
   // Patches of layer 0's output ([2, 10, 32]), checked against the value before the patch.
-  const H = [2, SEQ, 32];
   const w: Tensor = { type: "float32", dims: [2, SEQ], data: Float32Array.from({ length: 2 * SEQ }, (_, i) => 100 + i) };
-  const patches: [string, Ref[], (old: number, k: number, before: number[]) => number][] = [
-    ["[[1, 0], [-1, 2]] = 0", [{ array: [1, 0], shape: [2] }, { array: [-1, 2], shape: [2] }], () => 0],
-    ["[:, [0, -1], 4:8] += 1", [{ slice: [null, null, null] }, { array: [0, -1], shape: [2] }, { slice: [4, 8, null] }], (old) => old + 1],
-    ["[1, :, [3, 5]] *= 2", [1, { slice: [null, null, null] }, { array: [3, 5], shape: [2] }], (old) => old * 2],
-    ["[0, :, [3, 5]] = w", [0, { slice: [null, null, null] }, { array: [3, 5], shape: [2] }], (_, k) => 100 + k],
-    ["[1] = transformer.h[0].output[0:1]", [1], (_, k, before) => before[k]!], // NumPy drops the leading 1
+  const patches: [string, string, (old: number, k: number, before: number[]) => number][] = [
+    ["[[1, 0], [-1, 2]]", " = 0", () => 0],
+    ["[:, [0, -1], 4:8]", " += 1", (old) => old + 1],
+    ["[1, :, [3, 5]]", " *= 2", (old) => old * 2],
+    ["[0, :, [3, 5]]", " = w", (_, k) => 100 + k],
+    ["[1]", " = transformer.h[0].output[0:1]", (_, k, before) => before[k]!], // NumPy drops the leading 1
   ];
-  for (const [patch, items, f] of patches) {
-    test(`patch h${patch}`, async () => {
-      const { saves } = await run(`param w: float32[2, ${SEQ}]\nsave before = transformer.h[0].output\ntransformer.h[0].output${patch}\nsave after = transformer.h[0].output\n`, { w });
+  for (const [index, op, f] of patches) {
+    test(`patch h${index}${op}`, async () => {
+      const { saves } = await run(`param w: float32[2, ${SEQ}]\nsave before = transformer.h[0].output\ntransformer.h[0].output${index}${op}\nsave after = transformer.h[0].output\n`, { w });
       const before = floats(saves.get("before")!);
       const want = [...before];
-      npIndex(H, items).flat.forEach((src, k) => (want[src] = f(before[src]!, k, before)));
+      answer(NUMPY.patches, index).flat.forEach((src, k) => (want[src] = f(before[src]!, k, before)));
       const got = floats(saves.get("after")!);
       got.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-5, `element ${i}: ${v}, expected ${want[i]}`));
     });
@@ -158,31 +122,23 @@ describe("integer tensors as indices follow NumPy (a reference of its rules)", (
 
 // --- the sequence window --------------------------------------------------------------------------------
 
-/** Which positions a cached model patched, position by position, for a prompt of `prompt` positions. */
-function windowRef(item: number | [number | null, number | null, number | null], seq: number, prompt: number | undefined): boolean[] {
-  const p = Math.min(prompt ?? seq, seq);
-  const select = (n: number) => (typeof item === "number" ? [item < 0 ? item + n : item] : sliceIndices(n, ...item));
-  const inPrompt = select(p);
-  const fromOne = typeof item === "number" ? item === 0 || item === -1 : sliceIndices(1, ...item).length > 0;
-  return Array.from({ length: seq }, (_, t) => (t < p ? inPrompt.includes(t) : fromOne));
-}
-
 describe("the sequence window: a sequence-indexed patch without a cache patches each position as a cached model did", () => {
-  const cases: [string, number | [number | null, number | null, number | null], number[]][] = [
-    ["[:, 0, :]", 0, [0, 1]],
-    ["[:, -1, :]", -1, [0, 1]],
-    ["[:, 2, :]", 2, [0, 1]],
-    ["[:, -3, :]", -3, [0, 1]],
-    ["[:, 1:3, :]", [1, 3, null], [0, 1]],
-    ["[:, -2:, :]", [-2, null, null], [0, 1]],
-    ["[:, ::2, :]", [null, null, 2], [0, 1]],
-    ["[:, 4:, :]", [4, null, null], [0, 1]],
-    ["[:, :-1, :]", [null, -1, null], [0, 1]],
-    ["[:, ::-1, :]", [null, null, -1], [0, 1]],
-    ["[:, -1]", -1, [0, 1]],
-    ["[..., -1, :]", -1, [0, 1]],
-    ["[0, -1]", -1, [0]],
-    ["[1:, 1:3, 0:4]", [1, 3, null], [1]],
+  // The patch, the item on the sequence axis (the key of NumPy's answer), the rows it patches.
+  const cases: [string, string, number[]][] = [
+    ["[:, 0, :]", "0", [0, 1]],
+    ["[:, -1, :]", "-1", [0, 1]],
+    ["[:, 2, :]", "2", [0, 1]],
+    ["[:, -3, :]", "-3", [0, 1]],
+    ["[:, 1:3, :]", "1:3", [0, 1]],
+    ["[:, -2:, :]", "-2:", [0, 1]],
+    ["[:, ::2, :]", "::2", [0, 1]],
+    ["[:, 4:, :]", "4:", [0, 1]],
+    ["[:, :-1, :]", ":-1", [0, 1]],
+    ["[:, ::-1, :]", "::-1", [0, 1]],
+    ["[:, -1]", "-1", [0, 1]],
+    ["[..., -1, :]", "-1", [0, 1]],
+    ["[0, -1]", "-1", [0]],
+    ["[1:, 1:3, 0:4]", "1:3", [1]],
   ];
   for (const [index, item, rows] of cases) {
     test(`h${index} += 1, prompt lengths: none, 6, 3`, async () => {
@@ -195,7 +151,8 @@ describe("the sequence window: a sequence-indexed patch without a cache patches 
           if (prompt !== undefined) feeds[PROMPT_LENGTH_INPUT] = { type: "int64", dims: [], data: BigInt64Array.of(BigInt(prompt)) };
           const { saves } = await runtime.run(feeds);
           const [a, b] = [floats(saves.get("after")!), floats(saves.get("before")!)];
-          const want = windowRef(item, SEQ, prompt);
+          const positions = answer(NUMPY.windows, item)[prompt === undefined ? "none" : String(prompt)]!;
+          const want = Array.from({ length: SEQ }, (_, t) => positions.includes(t));
           for (const r of [0, 1]) {
             const got = Array.from({ length: SEQ }, (_, t) => Math.abs(a[(r * SEQ + t) * 32]! - b[(r * SEQ + t) * 32]! - 1) < 1e-4);
             assert.deepEqual(got, rows.includes(r) ? want : want.map(() => false), `row ${r}, prompt ${prompt ?? "absent"}`);
