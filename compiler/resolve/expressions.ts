@@ -20,6 +20,9 @@ import { describe, tensorVal, type Arg, type CVal, type Env, type Pass } from ".
 type IndexExpr = Extract<Expr, { kind: "Index" }>;
 /** Members of a PyTorch tensor that only exist with autograd. */
 const GRADIENT_MEMBERS = new Set(["grad", "backward", "grad_fn", "requires_grad"]);
+/** Functions of autograd (torch.autograd, torch.func) a user may reach for: refused with the reason, not "unknown". */
+const GRADIENT_FUNCTIONS = new Set(["grad", "backward", "jacobian", "hessian", "vjp", "jvp"]);
+const NO_GRADIENTS_HELP = "compute gradients and gradient-based attributions in PyTorch; intv saves and patches forward values (docs/language.md, Gradients)";
 type CallExpr = Extract<Expr, { kind: "Call" }>;
 
 export class Expressions {
@@ -223,8 +226,7 @@ export class Expressions {
     const v = object.k === "fork" || (object.k === "module" && object.asPort) ? this.settle(object, span) : object;
     if (v.k !== "tensor" && v.k !== "port") return null;
     if (GRADIENT_MEMBERS.has(prop)) {
-      fail("E0103", `\`.${prop}\`: intv compiles inference graphs, which have no gradients`, span,
-        "compute gradients and gradient-based attributions in PyTorch; intv saves and patches forward values (docs/language.md, Gradients)");
+      fail("E0103", `\`.${prop}\`: intv compiles inference graphs, which have no gradients`, span, NO_GRADIENTS_HELP);
     }
     const x = v.k === "port" ? this.readPort(v.ref, pass, span, false) : materialize(this.ctx.b, v.t);
     return shapeList(this.ctx.b, x, span);
@@ -324,6 +326,9 @@ export class Expressions {
   private evalCall(expr: CallExpr, scope: Env, pass: Pass): CVal {
     if (expr.callee.kind === "Name" && scope.lookup(expr.callee.name)?.value.k === "poison") throw new AlreadyReported();
     if (expr.callee.kind === "Name" && !scope.lookup(expr.callee.name) && !isBuiltin(expr.callee.name)) {
+      if (GRADIENT_FUNCTIONS.has(expr.callee.name)) {
+        fail("E0210", `\`${expr.callee.name}\`: intv compiles inference graphs, which have no gradients`, expr.callee.span, NO_GRADIENTS_HELP);
+      }
       const hint = suggest(expr.callee.name, [...BUILTIN_NAMES, ...scope.names()]);
       fail("E0210", `unknown function \`${expr.callee.name}\``, expr.callee.span, hint ? `did you mean \`${hint}\`?` : "the built-in functions are listed in docs/language.md");
     }
