@@ -15,11 +15,12 @@
 //   logits                    float [batch, sequence, vocab]        (or the model's first output)
 //   present.N.key / .value    float [batch, heads, past + sequence, head_dim]
 
+import { PROMPT_LENGTH_INPUT } from "../common/index.js";
 import type { InputSpec } from "./inputs.js";
 import type { ValueInfo } from "./model-info.js";
 
 /** The compiled model input that carries the prompt's length (see docs/language.md, Generation). */
-export const PROMPT_LENGTH_INPUT = "intv.prompt_length";
+export { PROMPT_LENGTH_INPUT };
 
 export interface CacheEntry {
   layer: number;

@@ -9,7 +9,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { InferenceSession, Tensor as OrtTensor } from "onnxruntime-node";
-import { MANIFEST_KEY, isElemName, parseManifest, type Manifest, type Tensor } from "../common/index.js";
+import { MANIFEST_KEY, PROMPT_LENGTH_INPUT, isElemName, parseManifest, type Manifest, type Tensor } from "../common/index.js";
 import { OnnxFormatError } from "../compiler/model.js";
 import { detachInitializers } from "./defaults.js";
 import { planGeneration, runGeneration, type GenerateOptions, type GenerationEngine, type GenerationStep, type OrtModule } from "./generate.js";
@@ -120,6 +120,8 @@ export class Runtime {
 
     // Params with a default are initializers onnxruntime-node will not let us feed: take them out.
     const defaulted = new Set((manifest?.params ?? []).filter((p) => p.hasDefault && info.initializers.has(p.input)).map((p) => p.input));
+    // So is the prompt length generation feeds (docs/language.md, Generation), an input with a default.
+    if (info.initializers.has(PROMPT_LENGTH_INPUT) && info.inputs.some((i) => i.name === PROMPT_LENGTH_INPUT)) defaulted.add(PROMPT_LENGTH_INPUT);
     let defaults = new Map<string, Tensor>();
     let load: string | Uint8Array = model;
     let loadOptions = options;

@@ -19,7 +19,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { fuzzCase, specialCases, type FuzzCase } from "../tools/fuzz/generate.js";
+import { BUILTINS as REGISTRY } from "../compiler/resolve/index.js";
+import { BUILTINS, fuzzCase, specialCases, type FuzzCase } from "../tools/fuzz/generate.js";
 import type { FuzzReply } from "../tools/fuzz/worker.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -145,4 +146,9 @@ test("fuzz: the same seed gives the same inputs", () => {
   const b = Array.from({ length: 200 }, (_, id) => fuzzCase(7, id, examples).source);
   assert.deepEqual(a, b);
   assert.notDeepEqual(a.slice(specialCases().length), Array.from({ length: 200 }, (_, id) => fuzzCase(8, id, examples).source).slice(specialCases().length));
+});
+
+test("fuzz: the vocabulary has every built-in of the registry", () => {
+  const missing = REGISTRY.map((f) => f.name).filter((name) => !BUILTINS.includes(name));
+  assert.deepEqual(missing, [], "add them to BUILTINS in tools/fuzz/generate.ts, so that the fuzzer calls them");
 });

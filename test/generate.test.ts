@@ -48,21 +48,13 @@ function rows(t: Tensor): number[][] {
   return Array.from({ length: b }, (_, r) => Array.from(t.data.subarray(r * n, (r + 1) * n) as BigInt64Array, Number));
 }
 
-/** Cases that need the compiler's side of issue 12 (position-indexed patches along the sequence axis). */
-function todo(name: string, model: string): string | undefined {
-  const positional = /steer_last|steer_first|prompt_only/.test(name);
-  if (positional && model === "model") return "needs sequence-axis masks in the compiler (waiting for the refactor)";
-  if (name.endsWith("prompt_only") && model !== "model") return "an empty slice of a length-1 sequence fails in Gather (compiler)";
-  return undefined;
-}
-
 describe("tokens equal PyTorch's greedy loop with the same hook (batch 2)", async () => {
   const prompt = await readNpy(join(F, "prompt_ids.npy"));
   const steer = await readNpy(join(F, "steer.npy"));
   for (const [name, c] of Object.entries(index.cases)) {
     const family = name.split(".")[0]!;
     for (const model of MODELS[family]!) {
-      test(`${name} on ${family}/${model}.onnx`, { todo: todo(name, model) }, async () => {
+      test(`${name} on ${family}/${model}.onnx`, async () => {
         const runtime = await load(family, model, c.script);
         try {
           const inputs: Record<string, InputValue> = { input_ids: prompt };

@@ -9,6 +9,6 @@ export {
 } from "./tensor.js";
 export { NpyError, decodeNpy, encodeNpy, readNpy, writeNpy } from "./npy.js";
 export {
-  MANIFEST_FORMAT, MANIFEST_KEY, NODE_NAME_PREFIX, parseManifest,
+  MANIFEST_FORMAT, MANIFEST_KEY, NODE_NAME_PREFIX, PROMPT_LENGTH_INPUT, parseManifest,
   type Dim, type Manifest, type ParamEntry, type PassEntry, type SaveEntry, type TensorSpec,
 } from "./manifest.js";

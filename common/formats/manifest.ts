@@ -59,6 +59,14 @@ export interface Manifest {
 /** Node names of inserted nodes start with this and the script location: `intv/s.intv:12:3/Add`. */
 export const NODE_NAME_PREFIX = "intv/";
 
+/**
+ * The optional input (int64 scalar) of a compiled model that carries the prompt's length during
+ * generation, so that a patch indexed along the sequence axis of a model without a KV cache
+ * patches each position as a cached model did (docs/language.md, Generation). Its default, the
+ * largest int64, means "the whole sequence": a single run is unchanged.
+ */
+export const PROMPT_LENGTH_INPUT = "intv.prompt_length";
+
 export function parseManifest(json: string): Manifest {
   const value = JSON.parse(json) as Manifest;
   if (value === null || typeof value !== "object" || value.format !== MANIFEST_FORMAT) {

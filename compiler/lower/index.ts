@@ -7,7 +7,8 @@ export {
   FLOAT, UINT8, INT8, INT32, INT64, BOOL, FLOAT16, DOUBLE, BFLOAT16,
   type AttrValue,
 } from "./builder.js";
-export { indexTensor, scatterTensor, type IndexItem } from "./indexing.js";
+export { indexTensor, isStatic, sliceIndices, type Bound, type IndexItem } from "./indexing.js";
+export { patchTensor, type PatchOp, type SequenceWindow } from "./patching.js";
 export {
   INT64_MAX, INT64_MIN, binary, checkBroadcast, checkSameElem, dimOf, elemName, elemOf, isFloatType, isIntType,
   literalFor, normalizeAxis, rankOf, reduce, shapeOf, squeeze, unary, unsqueeze,

@@ -99,6 +99,7 @@ export function unary(b: Builder, opType: string, x: Value): Value {
 }
 
 export function normalizeAxis(axis: number, rank: number | null, span: Span): number {
+  if (!Number.isInteger(axis)) fail("E0205", `an axis must be an integer, not \`${axis}\``, span);
   if (rank === null) return axis;
   const a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank) fail("E0205", `axis ${axis} is out of range for a tensor of rank ${rank}`, span, `axes go from ${-rank} to ${rank - 1}`);

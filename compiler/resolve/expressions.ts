@@ -6,10 +6,10 @@
 import { AlreadyReported, CompileError, fail, suggest, type Span } from "../../common/index.js";
 import type { Expr } from "../../grammar/index.js";
 import type { Value } from "../ir/index.js";
-import { binary, indexTensor, literalFor, shapeOf, type IndexItem } from "../lower/index.js";
+import { binary, indexTensor, INT64, isStatic, literalFor, shapeOf, type Bound, type IndexItem } from "../lower/index.js";
 import { modulePorts } from "../modules/index.js";
 import { readBranchPort, type PortRef } from "../splice/index.js";
-import { BUILTIN_NAMES, callBuiltin, isBuiltin, type BuiltinContext } from "./builtins/index.js";
+import { BUILTIN_NAMES, callBuiltin, isBuiltin, shapeList, sizeArg, type BuiltinContext } from "./builtins/index.js";
 import type { Context } from "./context.js";
 import { callImported } from "./imports.js";
 import { materialize } from "./lazy.js";
@@ -18,6 +18,11 @@ import { Scope } from "./scope.js";
 import { describe, tensorVal, type Arg, type CVal, type Env, type Pass } from "./values.js";
 
 type IndexExpr = Extract<Expr, { kind: "Index" }>;
+/** Members of a PyTorch tensor that only exist with autograd. */
+const GRADIENT_MEMBERS = new Set(["grad", "backward", "grad_fn", "requires_grad"]);
+/** Functions of autograd (torch.autograd, torch.func) a user may reach for: refused with the reason, not "unknown". */
+const GRADIENT_FUNCTIONS = new Set(["grad", "backward", "jacobian", "hessian", "vjp", "jvp"]);
+const NO_GRADIENTS_HELP = "compute gradients and gradient-based attributions in PyTorch; intv saves and patches forward values (docs/language.md, Gradients)";
 type CallExpr = Extract<Expr, { kind: "Call" }>;
 
 export class Expressions {
@@ -120,8 +125,10 @@ export class Expressions {
         return this.evalName(expr.name, expr.span, scope);
       case "List":
         return { k: "list", items: expr.elements.map((e) => this.eval(e, scope, pass)) };
-      case "Member":
-        return this.evalMember(this.evalObject(expr.object, scope, pass), expr.property, expr.propertySpan, expr);
+      case "Member": {
+        const object = this.evalObject(expr.object, scope, pass);
+        return this.tensorMember(object, expr.property, expr.propertySpan, pass) ?? this.evalMember(object, expr.property, expr.propertySpan, expr);
+      }
       case "Index":
         return this.evalIndex(expr, scope, pass);
       case "Call":
@@ -209,6 +216,22 @@ export class Expressions {
     }
   }
 
+  /**
+   * `x.shape` of a tensor or port: a list of sizes (builtins/sizes.ts). Gradients (`.grad`,
+   * `.backward`) are refused with the reason: a compiled model is an inference graph. Null for
+   * other members, which `evalMember` resolves.
+   */
+  private tensorMember(object: CVal, prop: string, span: Span, pass: Pass): CVal | null {
+    if (prop !== "shape" && !GRADIENT_MEMBERS.has(prop)) return null;
+    const v = object.k === "fork" || (object.k === "module" && object.asPort) ? this.settle(object, span) : object;
+    if (v.k !== "tensor" && v.k !== "port") return null;
+    if (GRADIENT_MEMBERS.has(prop)) {
+      fail("E0103", `\`.${prop}\`: intv compiles inference graphs, which have no gradients`, span, NO_GRADIENTS_HELP);
+    }
+    const x = v.k === "port" ? this.readPort(v.ref, pass, span, false) : materialize(this.ctx.b, v.t);
+    return shapeList(this.ctx.b, x, span);
+  }
+
   /** One item of `x[...]`: an integer, a slice, `...`, or a tensor of indices. */
   indexItem(it: IndexExpr["items"][number], scope: Env, pass: Pass): IndexItem {
     if (it.kind === "Ellipsis") return { kind: "ellipsis", span: it.span };
@@ -218,14 +241,25 @@ export class Expressions {
       if (v.k !== "num" || !Number.isInteger(v.v)) fail("E0206", `${what} must be a compile-time integer, not ${describe(v)}`, e.span);
       return v.v;
     };
-    if (it.kind === "Slice") return { kind: "slice", start: int(it.start, "a slice start"), stop: int(it.stop, "a slice end"), step: int(it.step, "a slice step"), span: it.span };
+    // A slice bound may also be a size known at run time (`x[:, 0:x.shape[1] - 1]`, a `param`).
+    const bound = (e: Expr | undefined, what: string): Bound => {
+      if (!e) return null;
+      const v = this.eval(e, scope, pass);
+      if (v.k === "tensor") return sizeArg(this.builtinContext(pass), { value: v, span: e.span }, what);
+      if (v.k !== "num" || !Number.isInteger(v.v)) fail("E0206", `${what} must be an integer or a size such as \`x.shape[1]\`, not ${describe(v)}`, e.span);
+      return v.v;
+    };
+    if (it.kind === "Slice") return { kind: "slice", start: bound(it.start, "a slice start"), stop: bound(it.stop, "a slice end"), step: int(it.step, "a slice step"), span: it.span };
     const v = this.eval(it.expr, scope, pass);
     if (v.k === "num") {
       if (!Number.isInteger(v.v)) fail("E0206", `an index must be an integer, not \`${v.v}\``, it.span);
       return { kind: "int", value: v.v, span: it.span };
     }
     if (v.k === "tensor") return { kind: "tensor", value: materialize(this.ctx.b, v.t), span: it.span };
-    fail("E0206", `an index must be an integer, a slice or a tensor, not ${describe(v)}`, it.span);
+    // A (nested) list of integers indexes as the int64 tensor it spells (`x[:, [0, 2]]`), as in NumPy.
+    const spelled = v.k === "list" ? integerArray(v) : null;
+    if (spelled) return { kind: "tensor", value: this.ctx.b.constant(INT64, spelled.values.map(BigInt), spelled.shape), span: it.span };
+    fail("E0206", `an index must be an integer, a slice or a tensor, not ${describe(v)}`, it.span, "a tensor of integer indices (`x[:, idx]`, `x[arange(2), pos]`) or a list of integers (`x[:, [0, 2]]`)");
   }
 
   private evalIndex(expr: IndexExpr, scope: Env, pass: Pass): CVal {
@@ -282,6 +316,7 @@ export class Expressions {
     const it = expr.items[0]!;
     if (it.kind === "Slice") {
       const item = this.indexItem(it, scope, pass) as Extract<IndexItem, { kind: "slice" }>;
+      if (!isStatic(item.start) || !isStatic(item.stop)) fail("E0206", "a list is sliced with compile-time integers", it.span);
       return { k: "list", items: sliceList(items, item.start, item.stop, item.step) };
     }
     if (it.kind !== "Expr") fail("E0206", "a list cannot be indexed with `...`", it.span);
@@ -291,6 +326,9 @@ export class Expressions {
   private evalCall(expr: CallExpr, scope: Env, pass: Pass): CVal {
     if (expr.callee.kind === "Name" && scope.lookup(expr.callee.name)?.value.k === "poison") throw new AlreadyReported();
     if (expr.callee.kind === "Name" && !scope.lookup(expr.callee.name) && !isBuiltin(expr.callee.name)) {
+      if (GRADIENT_FUNCTIONS.has(expr.callee.name)) {
+        fail("E0210", `\`${expr.callee.name}\`: intv compiles inference graphs, which have no gradients`, expr.callee.span, NO_GRADIENTS_HELP);
+      }
       const hint = suggest(expr.callee.name, [...BUILTIN_NAMES, ...scope.names()]);
       fail("E0210", `unknown function \`${expr.callee.name}\``, expr.callee.span, hint ? `did you mean \`${hint}\`?` : "the built-in functions are listed in docs/language.md");
     }
@@ -380,6 +418,16 @@ export class Expressions {
     const right = this.tensorOf(r, left ?? undefined);
     return tensorVal(binary(this.ctx.b, op, left ?? this.tensorOf(l, right), right, span));
   }
+}
+
+/** The integers of a rectangular (nested) list and its shape, or null when it is not one. */
+function integerArray(v: CVal): { values: number[]; shape: number[] } | null {
+  if (v.k === "num") return Number.isInteger(v.v) ? { values: [v.v], shape: [] } : null;
+  if (v.k !== "list" || v.items.length === 0) return null;
+  const parts = v.items.map(integerArray);
+  const first = parts[0];
+  if (!first || parts.some((p) => !p || p.shape.join() !== first.shape.join())) return null;
+  return { values: parts.flatMap((p) => p!.values), shape: [parts.length, ...first.shape] };
 }
 
 function numArith(op: string, a: number, b: number, span: Span): CVal {

@@ -2,21 +2,13 @@
 // lazy `stack(xs)` as the list it was made of, so `stack(xs)[i]` is `xs[i]` and depends on it only.
 
 import { fail, type Span } from "../../common/index.js";
-import { indexTensor, type Builder, type IndexItem } from "../lower/index.js";
+import { indexTensor, isStatic, sliceIndices, type Builder, type IndexItem } from "../lower/index.js";
 import { materialize, stackAxis } from "./lazy.js";
 import { describe, tensorVal, type CVal, type Lazy } from "./values.js";
 
 /** `items[start:stop:step]` as Python slices a list. */
 export function sliceList<T>(items: T[], start: number | null, stop: number | null, step: number | null): T[] {
-  const n = items.length;
-  const s = step ?? 1;
-  const norm = (x: number) => (x < 0 ? Math.max(x + n, s > 0 ? 0 : -1) : Math.min(x, s > 0 ? n : n - 1));
-  const a = start === null ? (s > 0 ? 0 : n - 1) : norm(start);
-  const b = stop === null ? (s > 0 ? n : -1) : norm(stop);
-  const out: T[] = [];
-  if (s > 0) for (let i = a; i < b; i += s) out.push(items[i]!);
-  else for (let i = a; i > b; i += s) out.push(items[i]!);
-  return out;
+  return sliceIndices(items.length, start, stop, step).map((i) => items[i]!);
 }
 
 /** `xs[i]` of a list: a compile-time integer, negative from the end. */
@@ -32,7 +24,8 @@ export function listItem(items: CVal[], index: CVal, span: Span): CVal {
 
 /** `stack(xs)[i]` is `xs[i]` and `stack(xs)[a:b]` is `stack(xs[a:b])`: exact dependencies. */
 export function indexStack(b: Builder, t: Extract<Lazy, { kind: "stack" }>, items: IndexItem[], span: Span): CVal | null {
-  if (stackAxis(t) !== 0 || items.length === 0) return null;
+  // With a tensor among the indices, NumPy's rules place the indexed dimensions by all of them.
+  if (stackAxis(t) !== 0 || items.length === 0 || items.some((i) => i.kind === "tensor")) return null;
   const first = items[0]!;
   const rest = items.slice(1);
   const n = t.items.length;
@@ -41,7 +34,7 @@ export function indexStack(b: Builder, t: Extract<Lazy, { kind: "stack" }>, item
     const i = first.value < 0 ? first.value + n : first.value;
     if (i < 0 || i >= n) fail("E0206", `index ${first.value} is out of range for a stack of ${n}`, first.span);
     picked = { k: "tensor", t: t.items[i]! };
-  } else if (first.kind === "slice") {
+  } else if (first.kind === "slice" && isStatic(first.start) && isStatic(first.stop)) {
     const sel = sliceList(t.items, first.start, first.stop, first.step);
     if (sel.length === 0) fail("E0206", "this slice selects nothing from the stack", first.span);
     picked = { k: "tensor", t: { kind: "stack", items: sel, axis: 0, span: t.span } };

@@ -69,7 +69,7 @@ export class References {
       // there needs splicing into the body itself, which intv does not do yet. Say so.
       const owner = ref.value.graph.owner;
       fail("E0212", `\`${ref.display}\` is computed inside a control-flow body (the \`${owner?.opType ?? "?"}\` node \`${owner?.name ?? ""}\`)`, this.currentSpan ?? undefined,
-        "intv cannot save or patch values inside If/Loop/Scan bodies yet; use the control-flow node's output or input instead");
+        `intv cannot save or patch a value inside a \`${owner?.opType ?? "control-flow"}\` body yet (only modules inside the branches of an If of the main graph); use the value where it enters or leaves the node instead: \`tensor("NAME")\` of one of its inputs or outputs, or a module that contains the whole node`);
     }
     this.cache.set(ref.key, ref);
     return ref;
@@ -198,7 +198,7 @@ export class References {
       const owner = graph.owner;
       if (!owner || owner.opType !== "If" || owner.graph !== this.model.graph) {
         fail("E0212", `\`${display}\` is computed inside a control-flow body (the \`${owner?.opType ?? "?"}\` node \`${owner?.name ?? ""}\`)`, span,
-          "intv saves and patches modules inside the branches of an If node of the main graph; inside Loop/Scan bodies or nested control flow it cannot yet");
+          `intv saves and patches modules inside the branches of an If node of the main graph; inside Loop/Scan bodies or nested control flow it cannot yet: use the value where it enters or leaves the \`${owner?.opType ?? "?"}\` node instead (\`tensor("NAME")\` of one of its inputs or outputs, or a module that contains the whole node)`);
       }
       const port = inBranch(graph);
       instances.push({ graph, value: port.value, slots: port.slots, bodyOutputs: port.graphOutputs });

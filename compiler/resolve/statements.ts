@@ -7,7 +7,7 @@ import { AlreadyReported, diagnostic, elemTypeCode, fail, SCRIPT_ELEM_TYPE_NAMES
 import { printExpr, type Stmt } from "../../grammar/index.js";
 import type { Dim, Value } from "../ir/index.js";
 import { MAX_DEFAULT_ELEMENTS } from "../limits.js";
-import { binary, elemName, indexTensor, INT64, makeTensor, scatterTensor, type Builder, type IndexItem } from "../lower/index.js";
+import { binary, elemName, INT64, makeTensor, patchTensor, type Builder, type IndexItem, type PatchOp } from "../lower/index.js";
 import type { TensorProto } from "../onnx/index.js";
 import { paramInput, spliceParam, spliceSave, type PortRef } from "../splice/index.js";
 import type { Context, PassStmt } from "./context.js";
@@ -15,6 +15,7 @@ import type { Expressions } from "./expressions.js";
 import { loadImported } from "./imports.js";
 import { failedDefinition, poison } from "./report.js";
 import { Scope } from "./scope.js";
+import { sequenceWindow } from "./window.js";
 import { describe, tensorVal, type Arg, type CVal, type Env, type Pass } from "./values.js";
 
 type StmtOf<K extends Stmt["kind"]> = Extract<Stmt, { kind: K }>;
@@ -212,10 +213,9 @@ export class Statements {
     const rhs: Arg = { value: this.ev.eval(stmt.value, scope, pass), span: stmt.value.span };
     let value: Value;
     if (items) {
-      const region = indexTensor(b, current, items, targetSpan);
-      let v = this.ev.tensorOf(rhs, region);
-      if (stmt.op !== "=") v = binary(b, stmt.op[0]!, region, v, stmt.span);
-      value = scatterTensor(b, current, items, v, stmt.span);
+      // A partial patch (patching.ts); along the sequence axis, with generation's window (window.ts).
+      const op = (stmt.op === "=" ? "=" : stmt.op[0]) as PatchOp;
+      value = patchTensor(b, current, items, op, this.ev.tensorOf(rhs, current), targetSpan, sequenceWindow(this.ctx, current));
     } else {
       let v = this.ev.tensorOf(rhs, current);
       if (stmt.op !== "=") v = binary(b, stmt.op[0]!, current, v, stmt.span);

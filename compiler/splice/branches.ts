@@ -18,7 +18,7 @@ export function readBranchPort(b: Builder, pass: PassState, ref: PortRef, span: 
   const branches = [...owner.subgraphs.values()];
   if (owners.size !== 1 || branches.length !== instances.length) {
     fail("E0212", `\`${ref.display}\` is computed in only some branches of the \`If\` node \`${owner.name}\`, so it has no value when another branch runs`, span,
-      "patch it (a patch applies in the branches where the module runs), or read a value computed after the If");
+      "read a value the If returns instead (a module after it, or `tensor(\"NAME\")` of one of the If's outputs); a patch of it is fine: it applies in the branches where the module runs");
   }
   const values = branches.map((g) => pass.readInstance(ref, instances.find((i) => pass.graphOf(i) === g)!));
   const cached = pass.merged.get(ref.key);

@@ -44,11 +44,12 @@ export const OPERATORS = [
 export const BUILTINS = [
   "zeros_like", "ones_like", "full_like", "mean", "sum", "max", "min", "relu", "gelu", "tanh", "sigmoid",
   "exp", "log", "sqrt", "abs", "softmax", "norm", "stack", "concat", "unbind", "reshape", "transpose",
-  "where", "cast", "clamp", "load", "len", "tensor",
+  "where", "cast", "clamp", "load", "len", "tensor", "argmax", "argmin", "topk", "gather", "arange", "log_softmax",
+  "logsumexp", "layer_norm", "rms_norm", "einsum", "one_hot", "cumsum", "tril", "triu", "shape",
 ];
 export const NAMES = [
   "transformer", "h", "mlp", "attn", "ln_1", "ln_2", "ln_f", "c_fc", "c_proj", "c_attn", "wte", "wpe", "lm_head",
-  "output", "input", "outputs", "inputs", "weight", "bias", "calls", "model", "x", "y", "l", "i", "cache", "xs",
+  "output", "input", "outputs", "inputs", "weight", "bias", "shape", "grad", "calls", "model", "x", "y", "l", "i", "cache", "xs",
   "steer", "alpha", "first", "second", "clean", "corrupt", "axis", "keepdims", "input_ids", "layer1", "relu",
   "relu_1", "fc", "stem", "float32", "float16", "int64", "bool", "bfloat16", "batch", "seq",
 ];

@@ -4,9 +4,16 @@
 import { fail, suggest, type Span } from "../../../common/index.js";
 import { describe, type Arg, type CVal } from "../values.js";
 
-/** Bind positional and keyword arguments to `params`; wrong arity and unknown keywords are errors. */
-export function bind(name: string, params: readonly string[], required: number, args: Arg[], kwargs: Map<string, Arg>, span: Span): Map<string, Arg> {
+/**
+ * Bind positional and keyword arguments to `params`; wrong arity and unknown keywords are errors.
+ * With `rest`, the last parameter takes the remaining positional arguments as one list.
+ */
+export function bind(name: string, params: readonly string[], required: number, args: Arg[], kwargs: Map<string, Arg>, span: Span, rest = false): Map<string, Arg> {
   const out = new Map<string, Arg>();
+  if (rest && args.length >= params.length) {
+    const tail = args.slice(params.length - 1);
+    args = [...args.slice(0, params.length - 1), { value: { k: "list", items: tail.map((a) => a.value) }, span: tail[0]!.span }];
+  }
   if (args.length > params.length) {
     fail("E0201", `\`${name}\` takes at most ${params.length} argument${params.length === 1 ? "" : "s"} (${params.join(", ")}), got ${args.length}`, span);
   }

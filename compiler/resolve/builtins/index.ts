@@ -9,11 +9,15 @@ import type { Arg, CVal } from "../values.js";
 import { bind } from "./args.js";
 import { cast, clamp, fillLike, gelu, unaryOp, where } from "./elementwise.js";
 import { len, load, tensorByName } from "./model.js";
-import { norm, reduction, softmax } from "./reductions.js";
+import { layerNorm, rmsNorm } from "./normalization.js";
+import { logSoftmax, logsumexp, norm, reduction, softmax } from "./reductions.js";
 import type { Builtin, BuiltinContext } from "./registry.js";
-import { join, reshape, transpose, unbind } from "./tensors.js";
+import { argReduce, cumsum, gather, oneHot, topk, triangle } from "./selection.js";
+import { arange, shape } from "./sizes.js";
+import { einsum, join, reshape, transpose, unbind } from "./tensors.js";
 
 export type { Builtin, BuiltinCall, BuiltinContext } from "./registry.js";
+export { shapeList, sizeArg } from "./sizes.js";
 
 const X = ["x"];
 const REDUCTION = ["x", "axis", "keepdims"];
@@ -35,11 +39,26 @@ export const BUILTINS: readonly Builtin[] = [
   { name: "sqrt", params: X, required: 1, lower: unaryOp("Sqrt") },
   { name: "abs", params: X, required: 1, lower: unaryOp("Abs") },
   { name: "softmax", params: ["x", "axis"], required: 1, lower: softmax },
+  { name: "log_softmax", params: ["x", "axis"], required: 1, lower: logSoftmax },
+  { name: "logsumexp", params: REDUCTION, required: 1, lower: logsumexp },
   { name: "norm", params: REDUCTION, required: 1, lower: norm },
+  { name: "layer_norm", params: ["x", "weight", "bias", "eps"], required: 1, lower: layerNorm },
+  { name: "rms_norm", params: ["x", "weight", "eps"], required: 1, lower: rmsNorm },
+  { name: "argmax", params: REDUCTION, required: 1, lower: argReduce("ArgMax") },
+  { name: "argmin", params: REDUCTION, required: 1, lower: argReduce("ArgMin") },
+  { name: "topk", params: ["x", "k", "axis", "largest"], required: 2, lower: topk },
+  { name: "gather", params: ["x", "index", "axis"], required: 3, lower: gather },
+  { name: "one_hot", params: ["x", "n", "dtype"], required: 2, lower: oneHot },
+  { name: "cumsum", params: ["x", "axis"], required: 2, lower: cumsum },
+  { name: "tril", params: ["x", "k"], required: 1, lower: triangle("lower") },
+  { name: "triu", params: ["x", "k"], required: 1, lower: triangle("upper") },
+  { name: "einsum", params: ["equation", "operands"], required: 2, rest: true, lower: einsum },
   { name: "stack", params: ["xs", "axis"], required: 1, lower: join("stack") },
   { name: "concat", params: ["xs", "axis"], required: 1, lower: join("concat") },
   { name: "unbind", params: ["x", "axis"], required: 1, lower: unbind },
   { name: "reshape", params: ["x", "shape"], required: 2, lower: reshape },
+  { name: "shape", params: X, required: 1, lower: shape },
+  { name: "arange", params: ["start", "stop", "step"], required: 0, lower: arange },
   { name: "transpose", params: ["x", "dims", "dim1"], required: 1, lower: transpose },
   { name: "where", params: ["condition", "x", "y"], required: 3, lower: where },
   { name: "cast", params: ["x", "dtype"], required: 2, lower: cast },
@@ -60,6 +79,6 @@ export function isBuiltin(name: string): boolean {
 /** Bind the arguments of a call of the built-in `name` and lower it. */
 export function callBuiltin(ctx: BuiltinContext, name: string, args: Arg[], kwargs: Map<string, Arg>, span: Span): CVal {
   const f = byName.get(name)!;
-  const bound = bind(name, f.params, f.required, args, kwargs, span);
+  const bound = bind(name, f.params, f.required, args, kwargs, span, f.rest);
   return f.lower({ name, args: bound, span, ctx, b: ctx.b });
 }

@@ -1,5 +1,5 @@
 // Built-ins that reduce over axes: `mean`, `sum`, `max`, `min` (`max`/`min` of two tensors are
-// elementwise), `norm`, and `softmax` along one axis.
+// elementwise), `norm`, `logsumexp`, and `softmax` / `log_softmax` along one axis.
 
 import { checkBroadcast, checkSameElem, normalizeAxis, rankOf, reduce as reduceOp, shapeOf } from "../../lower/index.js";
 import { lazyRank, stackAxis } from "../lazy.js";
@@ -57,4 +57,17 @@ export function norm(call: BuiltinCall): CVal {
   const axes = intList(call.args.get("axis"), "`axis`");
   const keep = bool(call.args.get("keepdims"), "`keepdims`");
   return tensorVal(b.op1("Sqrt", [reduceOp(b, "ReduceSum", b.op1("Mul", [xv, xv]), axes, keep, call.span)]));
+}
+
+export function logSoftmax(call: BuiltinCall): CVal {
+  const xv = tensorArg(call, "x");
+  const axis = normalizeAxis(num(call.args.get("axis"), "`axis`") ?? -1, rankOf(xv), call.args.get("axis")?.span ?? call.span);
+  return tensorVal(call.b.op1("LogSoftmax", [xv], { axis }));
+}
+
+/** `logsumexp(x, axis=, keepdims=)`: log(sum(exp(x))), computed stably (onnxruntime subtracts the maximum). */
+export function logsumexp(call: BuiltinCall): CVal {
+  const axes = intList(call.args.get("axis"), "`axis`");
+  const keep = bool(call.args.get("keepdims"), "`keepdims`");
+  return tensorVal(reduceOp(call.b, "ReduceLogSumExp", tensorArg(call, "x"), axes, keep, call.span));
 }

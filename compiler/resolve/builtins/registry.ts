@@ -31,6 +31,8 @@ export interface Builtin {
   readonly params: readonly string[];
   /** How many of the first parameters must be given. */
   readonly required: number;
+  /** The last parameter takes every remaining positional argument, as a list (`einsum(eq, a, b, ...)`). */
+  readonly rest?: boolean;
   readonly lower: (call: BuiltinCall) => CVal;
 }
 

@@ -1,12 +1,13 @@
 // Built-ins that build or reshape tensors: `stack` and `concat` of a list (kept lazy, lazy.ts),
-// `unbind` into a list, `reshape` and `transpose`.
+// `unbind` into a list, `reshape`, `transpose` and `einsum`.
 
 import { fail, type Span } from "../../../common/index.js";
-import { indexTensor, normalizeAxis, rankOf, shapeOf } from "../../lower/index.js";
+import { checkSameElem, indexTensor, normalizeAxis, rankOf, shapeOf } from "../../lower/index.js";
 import { lazyRank, stackAxis } from "../lazy.js";
 import { describe, tensorVal, type Arg, type CVal, type Lazy } from "../values.js";
-import { intList, listItems, num } from "./args.js";
+import { intList, listItems, num, str } from "./args.js";
 import { tensorArg, type BuiltinCall, type BuiltinContext } from "./registry.js";
+import { shapeArg } from "./sizes.js";
 
 /** `stack(xs, axis)` or `concat(xs, axis)`: lazy until a tensor is needed. */
 export function join(name: "stack" | "concat"): (call: BuiltinCall) => CVal {
@@ -52,11 +53,43 @@ function fullSlices(count: number, span: Span) {
   return Array.from({ length: count }, () => ({ kind: "slice" as const, start: null, stop: null, step: null, span }));
 }
 
+/**
+ * `reshape(x, shape)`: numbers and sizes such as `x.shape[0]` (graph values when dynamic); `-1` is
+ * inferred and `0` copies x's dimension at that position (ONNX's Reshape; torch has no such rule).
+ */
 export function reshape(call: BuiltinCall): CVal {
   const xv = tensorArg(call, "x");
-  const shape = intList(call.args.get("shape"), "the shape")!;
-  if (shape.filter((d) => d === -1).length > 1) fail("E0209", "a shape can have only one `-1`", call.args.get("shape")!.span);
-  return tensorVal(call.b.op1("Reshape", [xv, call.b.ints(shape)]));
+  const shape = shapeArg(call.ctx, call.args.get("shape")!, "the shape");
+  return tensorVal(call.b.op1("Reshape", [xv, Array.isArray(shape) ? call.b.ints(shape) : shape]));
+}
+
+/**
+ * `einsum("bij,bjk->bik", a, b, ...)`: Einstein summation, as torch.einsum and numpy.einsum
+ * (letters name dimensions, `...` the broadcast ones; without `->`, the letters used once, sorted).
+ */
+export function einsum(call: BuiltinCall): CVal {
+  const { b, span } = call;
+  const eqArg = call.args.get("equation")!;
+  const equation = str(eqArg, "the equation")!.replace(/\s+/g, "");
+  const given = call.args.get("operands")!;
+  const operands = listItems(given, "einsum").map((v) => call.ctx.tensor({ value: v, span: given.span }));
+  const terms = equation.split("->")[0]!.split(",");
+  if (!/^[A-Za-z.,]*(->[A-Za-z.]*)?$/.test(equation) || equation.split("->").length > 2) {
+    fail("E0209", `\`${equation}\` is not an einsum equation`, eqArg.span, "letters for dimensions, `,` between operands, `...` for broadcast dimensions, and optionally `->` and the output's letters: \"bij,bjk->bik\"");
+  }
+  if (terms.length !== operands.length) {
+    fail("E0201", `the equation \`${equation}\` has ${terms.length} operand${terms.length === 1 ? "" : "s"}, but ${operands.length} tensor${operands.length === 1 ? " is" : "s are"} given`, span);
+  }
+  terms.forEach((term, i) => {
+    const rank = rankOf(operands[i]!);
+    const letters = term.replace("...", "").length;
+    const ellipsis = term.includes("...");
+    if (rank !== null && (ellipsis ? letters > rank : letters !== rank)) {
+      fail("E0203", `operand ${i} of \`${equation}\` has ${rank} dimension${rank === 1 ? "" : "s"}, but \`${term}\` names ${letters}`, span);
+    }
+  });
+  operands.slice(1).forEach((v) => checkSameElem(operands[0]!, v, "`einsum`", span));
+  return tensorVal(b.op1("Einsum", operands, { equation }));
 }
 
 export function transpose(call: BuiltinCall): CVal {
