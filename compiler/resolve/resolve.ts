@@ -16,14 +16,11 @@ export function resolve(input: ResolveInput): Resolution {
   const statements = new Statements(ctx, new Expressions(ctx));
   const script = input.script.statements;
   const global: Env = new Scope(null);
-  const lastPass = ctx.namedPasses[ctx.namedPasses.length - 1];
   const touchesModel = script.some((s) => s.kind === "Save" || s.kind === "Assign" || s.kind === "For" || s.kind === "Let");
-  if (!lastPass || touchesModel) {
-    // The default pass: the model's own graph when there are no named passes, else a copy.
-    ctx.defaultPass = ctx.newPass("main", lastPass !== undefined, null);
-  }
+  // The default pass, of the statements outside `pass` blocks.
+  if (ctx.namedPasses.length === 0 || touchesModel) ctx.defaultPass = ctx.newPass("main", null);
   for (const stmt of script) {
-    if (stmt.kind === "Pass") statements.runPass(stmt, global, stmt === lastPass);
+    if (stmt.kind === "Pass") statements.runPass(stmt, global);
     else statements.exec(stmt, global, ctx.defaultPass!);
   }
   if (ctx.defaultPass) statements.finishPass(ctx.defaultPass, global);
