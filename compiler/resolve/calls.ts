@@ -10,7 +10,7 @@
 import { fail, type Span } from "../../common/index.js";
 import type { Node, Value } from "../ir/index.js";
 import { elemName, elemOf } from "../lower/index.js";
-import { modulePorts, primaryPort, type Module, type Port } from "../modules/index.js";
+import type { Module, Port } from "../modules/index.js";
 import { spliceCall } from "../splice/index.js";
 import type { Context } from "./context.js";
 import { tensorVal, type CVal, type Pass } from "./values.js";
@@ -26,13 +26,13 @@ const callables = new WeakMap<Module, Callable>();
 
 export function callModule(ctx: Context, pass: Pass, m: Module, args: Value[], argSpans: Span[], span: Span): CVal {
   const how = callable(ctx, m, span);
-  const ports = modulePorts(m);
+  const ports = ctx.refs.ports(m);
   // What the arguments replace.
   let given: Port[];
   if (args.length === 0) {
     fail("E0201", `calling \`${m.displayPath}\` takes its input`, span, `give the value that enters it: \`${m.displayPath}(x)\``);
   } else if (args.length === 1) {
-    const choice = primaryPort(m, "input");
+    const choice = ctx.refs.primaryOf(m, "input");
     if (choice.refusal?.reason === "ambiguous") {
       fail("E0111", `the export does not show which of ${choice.refusal.candidates.length} values entering \`${m.displayPath}\` is its first argument`, span,
         `give every value that enters it, in the order of \`${m.displayPath}.inputs[i]\`: \`${m.displayPath}(${choice.refusal.candidates.map((_, i) => `x${i}`).join(", ")})\` (\`intv inspect\` lists them)`);
@@ -75,7 +75,7 @@ export function callModule(ctx: Context, pass: Pass, m: Module, args: Value[], a
   };
   const map = spliceCall(ctx.b, how.nodes, m.path.replace(/\./g, "/"), external);
   const result = (v: Value): Value => map.values.get(v) ?? replace.get(v) ?? state.readValue(v);
-  const out = primaryPort(m, "output");
+  const out = ctx.refs.primaryOf(m, "output");
   if (out.port) return tensorVal(result(out.port.value));
   if (out.refusal.reason === "ambiguous") return { k: "list", items: ports.outputs.map((p) => tensorVal(result(p.value))) };
   ctx.refs.primary(m, "output", span); // raises the refusal's own error

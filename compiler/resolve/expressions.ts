@@ -7,7 +7,6 @@ import { AlreadyReported, CompileError, fail, suggest, type Span } from "../../c
 import type { Expr } from "../../grammar/index.js";
 import type { Value } from "../ir/index.js";
 import { binary, indexTensor, literalFor, shapeOf, type IndexItem } from "../lower/index.js";
-import { modulePorts } from "../modules/index.js";
 import { readBranchPort, type PortRef } from "../splice/index.js";
 import { BUILTIN_NAMES, callBuiltin, isBuiltin, type BuiltinContext } from "./builtins/index.js";
 import type { Context } from "./context.js";
@@ -369,7 +368,7 @@ export class Expressions {
         if (v.k === "list") return v.items.length;
         if (v.k === "module") return v.m.childList().length;
         if (v.k === "passes") return v.members.size;
-        if (v.k === "ports") return v.kind === "input" ? modulePorts(v.m).inputs.length : modulePorts(v.m).outputs.length;
+        if (v.k === "ports") return v.kind === "input" ? this.ctx.refs.ports(v.m).inputs.length : this.ctx.refs.ports(v.m).outputs.length;
         if (v.k === "tensor" && v.t.kind === "stack") return v.t.items.length;
         if (v.k === "tensor" || v.k === "port") {
           const x = this.tensorOf(arg);
