@@ -308,6 +308,9 @@ export class Expressions {
     if (expr.callee.kind === "Name" && scope.lookup(expr.callee.name)?.value.k === "poison") throw new AlreadyReported();
     // A name that is a built-in is the built-in when called (`relu(x)`, even on a ResNet with a
     // module `relu`); a top-level module of the model is callable (`lm_head(h)`).
+    if (expr.callee.kind === "Name" && expr.callee.name === "model" && !scope.lookup("model") && !tree.root.child("model")) {
+      fail("E0209", "the whole model cannot be called", expr.callee.span, "run it on other inputs in a pass of its own: `pass other(input_ids = x) { save y = model.output }`");
+    }
     if (expr.callee.kind === "Name" && !scope.lookup(expr.callee.name) && !isBuiltin(expr.callee.name) && !(tree.root.child(expr.callee.name) && expr.callee.name !== "model")) {
       const hint = suggest(expr.callee.name, [...BUILTIN_NAMES, ...scope.names(), ...tree.root.children.keys()]);
       fail("E0210", `unknown function \`${expr.callee.name}\``, expr.callee.span, hint ? `did you mean \`${hint}\`?` : "the built-in functions are listed in docs/language.md");
@@ -319,7 +322,7 @@ export class Expressions {
     for (const kw of expr.kwargs) kwargs.set(kw.name, { value: this.eval(kw.value, scope, pass), span: kw.span });
     // `tensor("NAME")` is a place of the model, read or patched like a port.
     if (callee.k === "builtin" && callee.name === "tensor" && args.length === 1 && kwargs.size === 0 && args[0]!.value.k === "str") {
-      return { k: "port", ref: this.ctx.refs.tensor(args[0]!.value.v, expr.span) };
+      return { k: "port", ref: this.ctx.refs.tensor(args[0]!.value.v, args[0]!.span) };
     }
     switch (callee.k) {
       case "builtin":
