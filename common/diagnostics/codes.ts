@@ -36,7 +36,7 @@ export const DIAGNOSTIC_CODES = {
   E0105: { severity: "error", docs: "script-names-and-references-e01xx", title: "a save name used twice" },
   E0106: { severity: "error", docs: "script-names-and-references-e01xx", title: "a module the model shows existed but that left no nodes" },
   E0107: { severity: "error", docs: "script-names-and-references-e01xx", title: "`tensor(\"name\")` of a tensor the model does not have" },
-  E0108: { severity: "error", docs: "script-names-and-references-e01xx", title: "a pass read before it runs, read from inside itself, a name it does not define, or a duplicate pass" },
+  E0108: { severity: "error", docs: "script-names-and-references-e01xx", title: "a pass read before it runs, read from inside itself, a name it does not define, a duplicate pass, or a pass inside a pass" },
   E0109: { severity: "error", docs: "script-names-and-references-e01xx", title: "a model input or output that does not exist" },
   E0110: { severity: "error", docs: "script-names-and-references-e01xx", title: "a port whose value is not in the exported graph (a Conv with a folded BatchNorm, a constant input)" },
   E0111: { severity: "error", docs: "script-names-and-references-e01xx", title: "the export does not show which value a port is (several candidates; a possible list argument)" },

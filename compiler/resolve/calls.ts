@@ -8,7 +8,7 @@
 // returned. A module whose computation cannot be taken out of the graph is an error saying why.
 
 import { fail, type Span } from "../../common/index.js";
-import type { Node, Value } from "../ir/index.js";
+import { formatShape, type Node, type Value } from "../ir/index.js";
 import { elemName, elemOf } from "../lower/index.js";
 import type { Module, Port } from "../modules/index.js";
 import { spliceCall } from "../splice/index.js";
@@ -52,6 +52,7 @@ export function callModule(ctx: Context, pass: Pass, m: Module, args: Value[], a
     if (want && got && want !== got) {
       fail("E0204", `\`${m.displayPath}\` reads ${elemName(want)} ${args.length === 1 ? "as its input" : `as \`inputs[${i}]\``}, but the argument is ${elemName(got)}`, argSpans[i] ?? span, `convert it: \`cast(..., "${elemName(want)}")\``);
     }
+    checkFeatures(m, p, args[i]!, args.length === 1 ? "as its input" : `as \`inputs[${i}]\``, argSpans[i] ?? span);
     replace.set(p.value, args[i]!);
   });
   // What the module reads from the rest of the model must not depend on the module's own results.
@@ -80,6 +81,32 @@ export function callModule(ctx: Context, pass: Pass, m: Module, args: Value[], a
   if (out.refusal.reason === "ambiguous") return { k: "list", items: ports.outputs.map((p) => tensorVal(result(p.value))) };
   ctx.refs.primary(m, "output", span); // raises the refusal's own error
   return fail("E0110", `\`${m.displayPath}\` returns nothing the call could give`, span);
+}
+
+/** Operators that fix the size of their input's last axis (the features they multiply or normalize). */
+const FEATURE_OPS = new Set(["MatMul", "Gemm", "LayerNormalization", "ReduceMean"]);
+
+/**
+ * Where the module first multiplies or normalizes what enters it over the last axis (a Linear, a
+ * LayerNorm, the export's LayerNorm pattern starting with a ReduceMean), the argument must not be a
+ * scalar and must have the same size along that axis where both are known. Other axes may differ:
+ * a LayerNorm or a Linear works on `[batch, d]` as on `[batch, seq, d]`; a convolution's spatial
+ * axes are not checked.
+ */
+function checkFeatures(m: Module, port: Port, arg: Value, what: string, span: Span): void {
+  if (!port.slots.some((u) => u.index === 0 && FEATURE_OPS.has(u.node.opType))) return;
+  const want = port.value.type?.shape;
+  const got = arg.resolve().type?.shape;
+  if (!want || !got || want.length === 0) return;
+  if (got.length === 0) {
+    fail("E0203", `\`${m.displayPath}\` reads a tensor of shape ${formatShape(want)} ${what}, but the argument is a scalar`, span);
+  }
+  const w = want[want.length - 1];
+  const g = got[got.length - 1];
+  if (typeof w === "number" && typeof g === "number" && w !== g) {
+    fail("E0203", `\`${m.displayPath}\` reads ${formatShape(want)} ${what}, but the argument is ${formatShape(got)}: the last axes differ`, span,
+      "the module multiplies or normalizes its input over the last axis, whose size its weights fix; other axes may differ");
+  }
 }
 
 /** The module's nodes, or an error saying why its computation cannot be called. */
