@@ -197,7 +197,7 @@ export class Expressions {
         return { k: "module", m: refs.child(m, prop, span) };
       }
       case "passes":
-        fail("E0108", `\`${obj.name}\` names the passes \`${obj.name}[i]\` of a loop: index it to read one`, span, `write \`${obj.name}[${[...obj.members.keys()][0] ?? 0}].${prop}\``);
+        return fail("E0108", `\`${obj.name}\` names the passes \`${obj.name}[i]\` of a loop: index it to read one`, span, `write \`${obj.name}[${[...obj.members.keys()][0] ?? 0}].${prop}\``);
       case "pass": {
         const p = obj.pass;
         if (!p.finished) fail("E0108", `\`${p.name}.${prop}\` is read inside the pass \`${p.name}\` itself`, span, `inside the pass, write \`${prop}\``);

@@ -117,7 +117,7 @@ export class Statements {
         return this.execImport(stmt, scope);
       case "Pass":
         // A pass inside a loop of the script's top level runs at each iteration; inside a pass it cannot.
-        if (pass !== this.ctx.defaultPass) fail("E0108", "a `pass` block cannot be nested inside another pass", stmt.span, "write passes at the top level of the script, or in a `for` loop at the top level");
+        if (pass !== this.ctx.outerPass()) fail("E0108", "a `pass` block cannot be nested inside another pass", stmt.span, "write passes at the top level of the script, or in a `for` loop at the top level");
         return this.runPass(stmt, scope);
       default: {
         const never: never = stmt;
