@@ -172,7 +172,7 @@ function firstTokens(ids: Tensor, seq: number): Tensor {
 }
 
 /** Compare intv's logits and saves with what the PyTorch worker dumped (logits.npy, <save>.npy). */
-async function compareWithTorch(result: { outputs: Map<string, Tensor>; saves: Map<string, Tensor> }, dump: string): Promise<Check> {
+export async function compareWithTorch(result: { outputs: Map<string, Tensor>; saves: Map<string, Tensor> }, dump: string): Promise<Check> {
   const pairs: Array<[string, Tensor, string]> = [["logits", result.outputs.get("logits")!, "logits.npy"]];
   for (const [name, t] of result.saves) pairs.push([name, t, `${name.replace(/\[(\d+)\]/g, ".$1")}.npy`]);
   let worst = 0;

@@ -9,6 +9,7 @@ import type { KernelRow } from "./ort-profile.js";
 import type { OverheadRow } from "./overhead.js";
 import type { ProfileSummary } from "./profile.js";
 import type { ScalingCell, ScalingSize } from "./scaling.js";
+import type { SweepResult } from "./sweep.js";
 import { fmtBytes, fmtMs, fmtRatio, fmtTimes, logLogSlope, median } from "./stats.js";
 
 export type Sections = Record<string, string>;
@@ -61,6 +62,34 @@ export function torchSection(result: OverheadRow[]): string {
     ];
   });
   return table(["interventions", "intv", "PyTorch eager + hooks", "speed-up: median of PyTorch / intv pair ratios (IQR)", "max abs diff vs intv", "≥ 2.5×"], rows);
+}
+
+/** The layer sweep: run time against PyTorch, the work in layer evaluations, compile and load time. */
+export function sweepSection(r: SweepResult): string {
+  const speedup = median(r.speedup);
+  const w = r.work;
+  const run = table(
+    ["", "intv (one compiled model, one run)", "PyTorch eager + hooks (13 forward passes)", "speed-up: median of PyTorch / intv pair ratios (IQR)", "goal", "max abs diff vs intv"],
+    [[`layer sweep, 1 × 128, ${r.intv.length} pairs`, fmtTimes(r.intv), fmtTimes(r.torch), `**${fmtRatio(r.speedup, 2)}×**`, `≥ 2.5×: ${yes(speedup >= 2.5)}`, `${r.check.maxAbsDiff.toExponential(1)} (logits + ${r.check.names.length - 1} saves)`]],
+  );
+  const copies = w.blockCopies.map((c, l) => `h[${l}] ×${c}`).join(", ");
+  const work = table(
+    ["work, in evaluations of one block at 1 × 128 (weight products)", "intv", "PyTorch"],
+    [
+      ["blocks", `${w.blockCopies.reduce((a, c) => a + c, 0)} (${copies})`, `${13 * w.blockCopies.length} (13 × ${w.blockCopies.length})`],
+      [`unembedding (\`lm_head\`, ${w.lmHead.toFixed(2)} blocks at 1 × 128)`, `${w.lmHeadFull} on all positions + ${w.lmHeadSelected} on the last position only`, "13 on all positions"],
+      ["total", `**${w.intv.toFixed(1)}**`, `**${w.torch.toFixed(1)}** (${(w.torch / w.intv).toFixed(2)}× intv's)`],
+    ],
+  );
+  const wall = r.compile.map((c) => c.wallMs);
+  const compile = table(
+    ["", "command", "wall (min–max)", "CPU", "peak RSS", "nodes"],
+    [
+      [`compile the 12-pass sweep (${r.compile.length} runs)`, `\`${r.compileCommand}\``, `${fmtMs(median(wall))} (${fmtMs(Math.min(...wall), false)}–${fmtMs(Math.max(...wall), false)})`, fmtMs(median(r.compile.map((c) => c.cpuMs))), fmtBytes(median(r.compile.map((c) => c.peakRssBytes))), String(r.nodes)],
+      ["load the compiled model into onnxruntime (once)", "`Runtime.load`", fmtMs(r.loadMs), "", "", ""],
+    ],
+  );
+  return `${run}\n\n${work}\n\n${compile}`;
 }
 
 function costRows(rows: CostRow[], modelBytes: number, baseline: CostRow | undefined, codec: CostRow | undefined, target: boolean): string[][] {

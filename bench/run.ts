@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark of BENCHMARKS.md, in sequence (never two at once: the machine
 // has two cores), then the tables in BENCHMARKS.md are rewritten from this run's numbers.
 //
-//   node dist/bench/run.js [--quick] [--only=overhead,kernels,compile,io,scaling,parse,profile] [--no-write]
+//   node dist/bench/run.js [--quick] [--only=overhead,sweep,kernels,generate,compile,io,scaling,parse,profile] [--no-write]
 //
 // Needs the generated model first: /usr/bin/python3 tools/bench/generate.py
 
@@ -16,11 +16,12 @@ import { runKernelProfile } from "./ort-profile.js";
 import { runOverhead } from "./overhead.js";
 import { BENCHMARKS_MD, GENERATOR, META, MODEL, MODEL_KV, PARSE, PYTHON, ROOT, SCALING, TASKS, WORK, requireCache, snapshotDist } from "./paths.js";
 import { summarizeProfile } from "./profile.js";
-import { compileSection, inspectSection, ioSection, kernelSection, overheadSection, profileSection, rewriteMarkdown, scalingSection, shortSection, torchSection, type Sections } from "./report.js";
+import { compileSection, inspectSection, ioSection, kernelSection, overheadSection, profileSection, rewriteMarkdown, scalingSection, shortSection, sweepSection, torchSection, type Sections } from "./report.js";
 import { measureSizeInChild, type ScalingSize } from "./scaling.js";
 import { SAVES_12 } from "./scripts.js";
+import { runSweep } from "./sweep.js";
 
-const ALL = ["overhead", "kernels", "generate", "compile", "io", "scaling", "parse", "profile"] as const;
+const ALL = ["overhead", "sweep", "kernels", "generate", "compile", "io", "scaling", "parse", "profile"] as const;
 type Part = (typeof ALL)[number];
 
 interface Args {
@@ -116,6 +117,13 @@ async function main(): Promise<void> {
     sections.overhead = `Session options (plain and compiled alike): ${result.sessionOptions}.\n\n${overheadSection(result.phases[0]!.rows)}`;
     sections.torch = torchSection(result.phases[0]!.rows);
     sections.short = shortSection(result.phases[1]!.rows);
+  });
+
+  await part("sweep", ["sweep"], async () => {
+    log("layer sweep: 13 passes in one compiled model against PyTorch's 13 forward passes with hooks (alternating in one session)");
+    const result = await runSweep({ threads: 2, pairs: args.quick ? 2 : 8, compileReps: args.quick ? 1 : 2, log });
+    save("sweep", result);
+    sections.sweep = sweepSection(result);
   });
 
   await part("kernels", ["kernels"], async () => {

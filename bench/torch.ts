@@ -6,7 +6,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface, type Interface } from "node:readline";
 import { INPUT_IDS, PYTHON, TORCH_WORKER, WEIGHTS } from "./paths.js";
 
-export type TorchScenario = "plain" | "saves" | "patches" | "seed5" | "two_pass";
+export type TorchScenario = "plain" | "saves" | "patches" | "seed5" | "two_pass" | "sweep";
 
 interface Reply {
   ok: boolean;

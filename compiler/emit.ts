@@ -45,7 +45,8 @@ export function buildManifest(input: EmitInput, filename: string, source: string
     saves: input.saves.map((s) => ({ name: s.name, output: s.output.name, ...spec(s.output), pass: s.pass.name, line: s.span.line, col: s.span.col })),
     params: input.params.map((p) => ({ name: p.name, input: p.input.name, ...spec(p.input), hasDefault: p.hasDefault })),
     modelInputs: input.original.inputs.map((v) => ({ name: v.name, ...spec(v) })),
-    modelOutputs: input.original.outputs.map((v) => ({ name: v.name, ...spec(v) })),
+    // The model's outputs as the compiled graph has them (the last pass's values, under the model's names).
+    modelOutputs: input.model.graph.outputs.slice(0, input.original.outputs.length).map((v) => ({ name: v.resolve().name, ...spec(v) })),
   };
 }
 

@@ -14,5 +14,5 @@ export {
   DIAGNOSTIC_CODES, codeInfo, diagnostic, docsLink, isDiagnosticCode,
   type Diagnostic, type DiagnosticCode, type CodeInfo, type Label, type Severity, type Span, type RenderOptions, type SourceLookup,
 } from "../common/index.js";
-export { buildModuleTree, formatTree, moduleToJson, type Module, type ModuleTree, type ModuleJson } from "./modules/index.js";
+export { buildModuleTree, formatTree, moduleToJson, moduleTensors, formatTensors, type Module, type ModuleTree, type ModuleJson, type ModuleTensorsJson, type TensorJson } from "./modules/index.js";
 export type { InterventionPlan, PlanPlace, PlanSave, PlanPatch, PlanSource } from "./plan.js";

@@ -13,7 +13,7 @@ export {
   skimModel, skimModelFile, withoutInitializers, tensorRawData,
   type ModelProto, type ModelSkim, type TensorProto, type ValueInfoProto,
 } from "./onnx/index.js";
-export { formatTree, moduleToJson, type Module, type ModuleTree, type ModuleJson } from "./modules/index.js";
+export { formatTree, moduleToJson, moduleTensors, formatTensors, type Module, type ModuleTree, type ModuleJson, type ModuleTensorsJson, type TensorJson } from "./modules/index.js";
 
 /** A model ready for the compiler: IR with types, and its module tree. */
 export interface LoadedModel {

@@ -60,7 +60,8 @@ export type Stmt =
     } // dims null: scalar (`float32`), [] for `float32[]`
   | { kind: "Def"; name: string; nameSpan: Span; params: { name: string; span: Span }[]; body: Expr; span: Span }
   | { kind: "Import"; path: string; pathSpan: Span; alias: string; aliasSpan: Span; span: Span }
-  | { kind: "Pass"; name: string; nameSpan: Span; overrides: KwArg[]; body: Stmt[]; span: Span };
+  /** `pass name { ... }`; `pass name[i] { ... }` (in a loop) is the pass `name[i]`. */
+  | { kind: "Pass"; name: string; nameSpan: Span; index?: Expr; overrides: KwArg[]; body: Stmt[]; span: Span };
 
 export type Iterable = { kind: "Range"; start: Expr; end: Expr; span: Span } | { kind: "Expr"; expr: Expr; span: Span };
 

@@ -166,6 +166,9 @@ export interface PassStatementCstNode extends CstNode {
 export type PassStatementCstChildren = {
   Pass: IToken[];
   Identifier: IToken[];
+  LBracket?: IToken[];
+  expression?: ExpressionCstNode[];
+  RBracket?: IToken[];
   LParen?: IToken[];
   override?: (OverrideCstNode)[];
   Comma?: (IToken)[];

@@ -68,7 +68,7 @@ function children(node: Stmt | Expr): Expr[] {
     case "Def":
       return [node.body];
     case "Pass":
-      return node.overrides.map((o) => o.value);
+      return [...(node.index ? [node.index] : []), ...node.overrides.map((o) => o.value)];
     case "Import":
     case "Number":
     case "String":

@@ -259,10 +259,15 @@ export class IntvParser extends CstParser {
     this.CONSUME(Identifier);
   });
 
-  /** `pass NAME { ... }` or `pass NAME(input = expr, ...) { ... }` */
+  /** `pass NAME { ... }`, `pass NAME(input = expr, ...) { ... }`; `pass NAME[expr] ...` in a loop. */
   public passStatement = this.RULE("passStatement", () => {
     this.CONSUME(Pass);
     this.CONSUME(Identifier);
+    this.OPTION4(() => {
+      this.CONSUME(LBracket);
+      this.SUBRULE2(this.expression);
+      this.CONSUME(RBracket);
+    });
     this.OPTION(() => {
       this.CONSUME(LParen);
       this.OPTION2(() => {

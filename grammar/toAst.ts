@@ -287,7 +287,9 @@ export class AstBuilder extends BaseVisitor implements ICstNodeVisitor<Span, unk
     });
     const blockNode = c.block?.[0];
     const body = blockNode ? (this.visit(blockNode, at) as Stmt[]) : [];
-    return { kind: "Pass", name: name.image, nameSpan: this.span(name), overrides, body, span: at };
+    const stmt: Stmt = { kind: "Pass", name: name.image, nameSpan: this.span(name), overrides, body, span: at };
+    if (c.LBracket !== undefined) stmt.index = this.expr(c.expression?.[0], this.after(c.LBracket[0], at));
+    return stmt;
   }
 
   override(c: OverrideCstChildren, at: Span): KwArg | undefined {

@@ -44,6 +44,34 @@ test("inspect: a file that is not a model is one clear line and exit status 1", 
   assert.equal((await intv("inspect", GPT2, "--depth", "x")).status, 2);
 });
 
+test("inspect --tensors lists a module's tensors (name, operator, type), each usable as tensor(NAME)", async () => {
+  const r = await intv("inspect", GPT2, "--tensors", "transformer.h[3].attn");
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  assert.equal(lines[0], "transformer.h[3].attn:");
+  // The attention probabilities, found without Python; then the submodules' own tensors.
+  assert.ok(lines.some((l) => /^ {2}\/transformer\/h\.3\/attn\/Softmax_output_0 +Softmax +float32\[batch, 4, seq, seq\]$/.test(l)), r.stdout);
+  assert.ok(lines.includes("transformer.h[3].attn.c_attn:"), r.stdout);
+  assert.ok(!r.stdout.includes("h.4"), "only the module asked for");
+  // Shape plumbing appears with --all only.
+  assert.ok(!/\bShape\b/.test(r.stdout));
+  assert.match((await intv("inspect", GPT2, "--tensors", "transformer.h.3.attn", "--all")).stdout, / Shape +int64\[3\] +\(shape\)/);
+  // JSON, and every name listed is a tensor the compiler accepts.
+  const json = JSON.parse((await intv("inspect", GPT2, "--tensors", "model.transformer.h[3].attn", "--json")).stdout) as { display: string; tensors: { name: string; op: string }[] }[];
+  assert.equal(json[0]!.display, "transformer.h[3].attn");
+  const names = json.flatMap((m) => m.tensors.map((t) => t.name));
+  const dir = mkdtempSync(path.join(tmpdir(), "intv-tensors-"));
+  const script = path.join(dir, "t.intv");
+  writeFileSync(script, names.map((n, i) => `save t${i} = tensor("${n}")`).join("\n") + "\n");
+  const check = await intv("check", script, "--model", GPT2);
+  assert.equal(check.status, 0, check.stderr);
+  // A path the model does not have: one line, a suggestion, status 1; a path without --tensors is a usage error.
+  const bad = await intv("inspect", GPT2, "--tensors", "transformer.h[3].atn");
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /has no module `transformer\.h\[3\]\.atn`; did you mean `transformer\.h\[3\]\.attn`\?/);
+  assert.equal((await intv("inspect", GPT2, "transformer.h[3].attn")).status, 2);
+});
+
 test("check: ok with warnings is 0, errors are 1, --json gives the data", async () => {
   const ok = await intv("check", "examples/seed6_collect_first.intv", "--model", GPT2);
   assert.equal(ok.status, 0);

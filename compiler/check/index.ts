@@ -21,7 +21,8 @@ export interface CheckInput {
   params: readonly ParamRecord[];
   /** Each node a pass copied, to the model's node it is a copy of (cycle messages name modules). */
   copies: ReadonlyMap<Node, Node>;
-  original: { nodes: ReadonlySet<Node> };
+  /** The model's nodes that reach none of its outputs in the model as given (kept as they are). */
+  original: { unused: ReadonlySet<Node> };
 }
 
 /**
@@ -36,6 +37,6 @@ export function check(input: CheckInput): Diagnostic[] {
   return [
     ...laterPatchWarnings(graph, input.patches, input.reads, sorted.order),
     ...unreachedPatchWarnings(graph, input.patches),
-    ...unusedParamWarnings(graph, input.params, input.original.nodes),
+    ...unusedParamWarnings(graph, input.params, input.original.unused),
   ];
 }

@@ -63,12 +63,12 @@ export function unreachedPatchWarnings(graph: Graph, patches: readonly PatchReco
       return node !== null && live.has(node);
     };
     const inBranch = p.value.graph !== graph && p.value.graph.owner !== null && reaches(p.value.graph.owner);
-    if (inBranch || p.outputs.length > 0 || p.rewired.some((u) => reaches(u.node))) continue;
+    if (inBranch || (p.outputs.length > 0 && p.pass.isLast) || p.rewired.some((u) => reaches(u.node))) continue;
     if (seen.has(p.span.offset)) continue;
     seen.add(p.span.offset);
     out.push(diagnostic("W0002", `the patch of \`${p.display}\` reaches no model output and no save`, {
       span: p.span,
-      help: p.pass.copy ? `nothing in pass \`${p.pass.name}\` after it is saved: save a value it changes, or read it from a later pass` : "nothing downstream of it is computed for an output",
+      help: !p.pass.isLast ? `nothing in pass \`${p.pass.name}\` after it is saved: save a value it changes, or read it from a later pass` : "nothing downstream of it is computed for an output",
     }));
   }
   return out;

@@ -5,7 +5,7 @@
 import type { AttributeProto, TensorProto } from "../onnx/index.js";
 import { CompileError, DataType, NODE_NAME_PREFIX, numberToBfloat16, numberToHalf, type Span } from "../../common/index.js";
 import { tooManyNodes } from "../limits.js";
-import { inferNodeTypes, type Graph, type IrModel, type Value, type ValueType } from "../ir/index.js";
+import { inferNodeTypes, type Graph, type IrModel, type Node, type Value, type ValueType } from "../ir/index.js";
 
 // Element-type codes the lowering uses, from the one table (common/formats/elemTypes.ts).
 export const { FLOAT, UINT8, INT8, INT32, INT64, BOOL, FLOAT16, DOUBLE, BFLOAT16 } = DataType;
@@ -93,6 +93,24 @@ export class Builder {
     if (this.graph !== this.model.graph) this.branchNodes++;
     inferNodeTypes(node);
     return node.outputs as Value[];
+  }
+
+  /**
+   * Add a copy of a node of the model (its operator, attributes and subgraphs) reading `inputs`,
+   * named after the script location under `label` (`intv/s.intv:3:10/lm_head/MatMul`): a module
+   * call splices the module's nodes this way. `copySubgraphs` gives the node its bodies.
+   */
+  copy(node: Node, inputs: (Value | null)[], label: string, copySubgraphs?: (clone: Node) => void): Node {
+    this.reserve(1);
+    const prefix = `${NODE_NAME_PREFIX}${this.location()}/${label}`;
+    const proto = { ...node.proto, name: this.freshName(`${prefix}/${node.name.replace(/^\/+/, "") || node.opType}`), doc_string: this.docString() };
+    const outNames = node.outputs.map((v) => (v ? this.freshName(`${prefix}/${v.name.replace(/^\/+/, "")}`) : ""));
+    const scoped = inputs.map((v) => (v && v.graph !== this.graph ? this.graph.outerRef(v) : v));
+    const clone = this.graph.addNode(proto, scoped, outNames);
+    if (this.graph !== this.model.graph) this.branchNodes++;
+    copySubgraphs?.(clone);
+    inferNodeTypes(clone);
+    return clone;
   }
 
   op1(opType: string, inputs: (Value | null)[], attrs: Record<string, AttrValue> = {}): Value {

@@ -5,3 +5,4 @@ export { bodyScopes, homeScope, modulePorts, modulePortsByScope, nodesIn, module
 export { nodeScope, parsePythonStringList, joinScopeSegments, scopeStack, NAME_SCOPES_KEY } from "./scopes.js";
 export { foldedConvOf, isParameterName, type FoldedConv } from "./folds.js";
 export { formatTree, moduleToJson, typeText, type ModuleJson, type PortJson } from "./print.js";
+export { moduleTensors, formatTensors, type ModuleTensorsJson, type TensorJson } from "./tensors.js";

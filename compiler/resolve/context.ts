@@ -4,11 +4,11 @@
 
 import type { Span } from "../../common/index.js";
 import type { Stmt } from "../../grammar/index.js";
-import type { IrModel } from "../ir/index.js";
+import { deadNodes, toposort, type IrModel, type Value } from "../ir/index.js";
 import { Budget } from "../limits.js";
 import { Builder } from "../lower/index.js";
 import type { ModuleTree } from "../modules/index.js";
-import { PassState, SlotIds, type PatchRecord } from "../splice/index.js";
+import { PassState, SlotIds, type Originals, type PatchRecord } from "../splice/index.js";
 import type { ImportedModel } from "./imports.js";
 import { References } from "./references.js";
 import { Reporter } from "./report.js";
@@ -32,8 +32,16 @@ export class Context {
   readonly params: ParamRecord[] = [];
 
   readonly passes: Pass[] = [];
+  /** Computations of the model on overridden inputs, one per set of overrides (passes start from them). */
+  private readonly bases = new Map<string, PassState>();
+  private readonly originals: Originals;
+  /** Passes that only read (see `outerPass`). */
+  private readonly readers: PassState[] = [];
   readonly passByName = new Map<string, Pass>();
+  /** Passes written with an index (`pass patched[l]`), by name and index, as they ran. */
+  readonly passFamilies = new Map<string, Map<number, Pass>>();
   /** The `pass` blocks of the script, run or not yet. */
+  /** The `pass` statements of the script (top level and in loops), run or not yet. */
   readonly namedPasses: PassStmt[];
   /** The pass of statements outside `pass` blocks (`main`), when there is one. */
   defaultPass: Pass | null = null;
@@ -45,27 +53,52 @@ export class Context {
   /** The statement being run, counted in program order after unrolling (records carry it). */
   seq = 0;
   private readonly slotIds = new SlotIds();
+  private readonly valueIds = new ObjectIds();
 
   constructor(readonly input: ResolveInput) {
     const model = input.model;
     const graph = model.graph;
     this.model = model;
     this.tree = input.tree;
-    this.original = { nodes: new Set(graph.nodes), inputs: graph.inputs.filter((v) => !v.initializer), outputs: [...graph.outputs] };
+    const order = toposort(graph).order;
+    this.originals = { nodes: new Set(graph.nodes), rank: new Map(order.map((n, i) => [n, i])) };
+    this.original = { nodes: this.originals.nodes, unused: deadNodes(graph, new Set()), inputs: graph.inputs.filter((v) => !v.initializer), outputs: [...graph.outputs] };
     this.b = new Builder(model, graph);
     this.refs = new References(model, input.tree);
-    this.namedPasses = input.script.statements.filter((s): s is PassStmt => s.kind === "Pass");
+    this.namedPasses = passStatements(input.script.statements);
     this.budget = new Budget(input.limits, () => graph.nodes.size);
     this.b.limitNodes(input.limits.maxNodes);
   }
 
-  /** Start a pass: the model's own graph, or (`isCopy`) a copy of its computation. */
-  newPass(name: string, isCopy: boolean, span: Span | null): Pass {
-    const state = new PassState(name, this.model, this.slotIds, isCopy, span, this.original.nodes);
+  /**
+   * Start a pass: on the model's own nodes, or on the computation of the model from other inputs
+   * (`inputs`), which passes with the same overrides share.
+   */
+  newPass(name: string, span: Span | null, inputs: { input: Value; value: Value; from: string }[] = [], family?: { name: string; index: number }): Pass {
+    const state = new PassState(name, this.model, this.slotIds, span, this.originals, inputs.length > 0 ? this.baseFor(inputs) : null);
+    for (const o of inputs) state.overrides.push({ input: o.input.name, from: o.from });
     const pass: Pass = { name, state, exports: new Map(), finished: false };
     this.passes.push(pass);
     this.passByName.set(name, pass);
+    if (family) {
+      const members = this.passFamilies.get(family.name) ?? new Map<number, Pass>();
+      members.set(family.index, pass);
+      this.passFamilies.set(family.name, members);
+    }
     return pass;
+  }
+
+  /** The computation of the model with `inputs` replaced: made once per set of values. */
+  private baseFor(inputs: { input: Value; value: Value; from: string }[]): PassState {
+    const sorted = [...inputs].sort((a, b) => (a.input.name < b.input.name ? -1 : 1));
+    const key = sorted.map((o) => `${o.input.name}=${this.valueIds.id(o.value)}`).join("&");
+    let base = this.bases.get(key);
+    if (!base) {
+      const name = `intv.inputs[${sorted.map((o) => `${o.input.name}=${o.from}`).join(",")}]`;
+      base = PassState.onInputs(name, this.model, this.slotIds, this.originals, sorted);
+      this.bases.set(key, base);
+    }
+    return base;
   }
 
   /**
@@ -76,11 +109,28 @@ export class Context {
     return this.defaultPass ?? this.passes[0]!;
   }
 
+  private reader: Pass | null = null;
+
+  /**
+   * Where the expressions written outside every pass body run (a pass's overridden inputs): the
+   * default pass, or, in a script without one, a pass of its own that reads the model as it is.
+   */
+  outerPass(): Pass {
+    if (this.defaultPass) return this.defaultPass;
+    if (!this.reader) {
+      const state = new PassState("main", this.model, this.slotIds, null, this.originals);
+      this.reader = { name: "main", state, exports: new Map(), finished: false };
+      this.readers.push(state);
+    }
+    return this.reader;
+  }
+
   resolution(): Resolution {
     return {
       model: this.model,
       tree: this.tree,
       passes: this.passes.map((p) => p.state),
+      bases: [...this.bases.values(), ...this.readers],
       reads: this.reads,
       saves: this.saves,
       patches: this.patches,
@@ -89,4 +139,27 @@ export class Context {
       diagnostics: this.reporter.diagnostics,
     };
   }
+}
+
+/** Numbers for objects, in the order they are first asked for (deterministic keys). */
+class ObjectIds {
+  private readonly ids = new WeakMap<object, number>();
+  private next = 0;
+  id(o: object): number {
+    let id = this.ids.get(o);
+    if (id === undefined) this.ids.set(o, (id = this.next++));
+    return id;
+  }
+}
+
+/** Every `pass` statement, at the top level or inside loops (a pass inside a pass is an error, not counted). */
+function passStatements(statements: readonly Stmt[]): PassStmt[] {
+  const out: PassStmt[] = [];
+  const stack = [...statements].reverse();
+  while (stack.length > 0) {
+    const s = stack.pop()!;
+    if (s.kind === "Pass") out.push(s);
+    else if (s.kind === "For") for (let i = s.body.length - 1; i >= 0; i--) stack.push(s.body[i]!);
+  }
+  return out;
 }

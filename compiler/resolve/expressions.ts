@@ -7,10 +7,10 @@ import { AlreadyReported, CompileError, fail, suggest, type Span } from "../../c
 import type { Expr } from "../../grammar/index.js";
 import type { Value } from "../ir/index.js";
 import { binary, indexTensor, INT64, isStatic, literalFor, shapeOf, type Bound, type IndexItem } from "../lower/index.js";
-import { modulePorts } from "../modules/index.js";
 import { readBranchPort, type PortRef } from "../splice/index.js";
 import { BUILTIN_NAMES, callBuiltin, isBuiltin, shapeList, sizeArg, type BuiltinContext } from "./builtins/index.js";
 import type { Context } from "./context.js";
+import { callModule } from "./calls.js";
 import { callImported } from "./imports.js";
 import { materialize } from "./lazy.js";
 import { indexStack, listItem, sliceList } from "./lists.js";
@@ -77,7 +77,7 @@ export class Expressions {
    * module there, even where a built-in has the same name (`relu.output` on a ResNet).
    */
   private evalObject(expr: Expr, scope: Env, pass: Pass): CVal {
-    if (expr.kind === "Name" && !scope.lookup(expr.name) && !this.ctx.passByName.has(expr.name)) {
+    if (expr.kind === "Name" && !scope.lookup(expr.name) && !this.ctx.passByName.has(expr.name) && !this.ctx.passFamilies.has(expr.name)) {
       const child = this.ctx.tree.root.child(expr.name);
       if (child && expr.name !== "model") return { k: "module", m: child };
     }
@@ -153,9 +153,11 @@ export class Expressions {
     const bound = scope.lookup(name);
     if (bound?.value.k === "poison") throw new AlreadyReported();
     if (bound) return bound.value;
-    const { passByName, namedPasses, tree } = this.ctx;
+    const { passByName, passFamilies, namedPasses, tree } = this.ctx;
     const pass = passByName.get(name);
     if (pass) return { k: "pass", pass };
+    const members = passFamilies.get(name);
+    if (members) return { k: "passes", name, members };
     if (namedPasses.some((p) => p.name === name)) {
       fail("E0108", `the pass \`${name}\` is read before it runs`, span, "a pass can read only the passes written before it");
     }
@@ -167,7 +169,7 @@ export class Expressions {
     }
     const child = tree.root.child(name);
     if (child) return { k: "module", m: child };
-    const candidates = [...scope.names(), ...passByName.keys(), ...BUILTIN_NAMES, ...tree.root.children.keys(), "model"];
+    const candidates = [...scope.names(), ...passByName.keys(), ...passFamilies.keys(), ...BUILTIN_NAMES, ...tree.root.children.keys(), "model"];
     const hint = suggest(name, candidates);
     const roots = [...tree.root.childList().map((c) => c.name)];
     fail("E0101", `\`${name}\` is not defined`, span, hint ? `did you mean \`${hint}\`?` : roots.length > 0 ? `the model's top-level modules are ${roots.slice(0, 6).map((r) => `\`${r}\``).join(", ")}` : undefined);
@@ -201,6 +203,8 @@ export class Expressions {
         if (param) return { k: "port", ref: param };
         return { k: "module", m: refs.child(m, prop, span) };
       }
+      case "passes":
+        return fail("E0108", `\`${obj.name}\` names the passes \`${obj.name}[i]\` of a loop: index it to read one`, span, `write \`${obj.name}[${[...obj.members.keys()][0] ?? 0}].${prop}\``);
       case "pass": {
         const p = obj.pass;
         if (!p.finished) fail("E0108", `\`${p.name}.${prop}\` is read inside the pass \`${p.name}\` itself`, span, `inside the pass, write \`${prop}\``);
@@ -296,6 +300,17 @@ export class Expressions {
       }
       case "list":
         return this.indexList(obj.items, expr, scope, pass);
+      case "passes": {
+        const k = intKey(`\`${obj.name}\``);
+        const member = obj.members.get(k);
+        if (!member) {
+          const ran = [...obj.members.keys()];
+          const planned = this.ctx.namedPasses.some((p) => p.name === obj.name);
+          fail("E0108", `the pass \`${obj.name}[${k}]\` has not run`, expr.span,
+            ran.length > 0 ? `the passes \`${obj.name}[i]\` that ran so far are ${ran.map((i) => `\`${obj.name}[${i}]\``).join(", ")}${planned ? "; a pass can read only the passes that ran before it" : ""}` : undefined);
+        }
+        return { k: "pass", pass: member };
+      }
       case "tensor":
       case "port": {
         const items = expr.items.map((it) => this.indexItem(it, scope, pass));
@@ -324,18 +339,29 @@ export class Expressions {
   }
 
   private evalCall(expr: CallExpr, scope: Env, pass: Pass): CVal {
+    const { tree } = this.ctx;
     if (expr.callee.kind === "Name" && scope.lookup(expr.callee.name)?.value.k === "poison") throw new AlreadyReported();
-    if (expr.callee.kind === "Name" && !scope.lookup(expr.callee.name) && !isBuiltin(expr.callee.name)) {
+    // A name that is a built-in is the built-in when called (`relu(x)`, even on a ResNet with a
+    // module `relu`); a top-level module of the model is callable (`lm_head(h)`).
+    if (expr.callee.kind === "Name" && expr.callee.name === "model" && !scope.lookup("model") && !tree.root.child("model")) {
+      fail("E0209", "the whole model cannot be called", expr.callee.span, "run it on other inputs in a pass of its own: `pass other(input_ids = x) { save y = model.output }`");
+    }
+    if (expr.callee.kind === "Name" && !scope.lookup(expr.callee.name) && !isBuiltin(expr.callee.name) && !(tree.root.child(expr.callee.name) && expr.callee.name !== "model")) {
       if (GRADIENT_FUNCTIONS.has(expr.callee.name)) {
         fail("E0210", `\`${expr.callee.name}\`: intv compiles inference graphs, which have no gradients`, expr.callee.span, NO_GRADIENTS_HELP);
       }
-      const hint = suggest(expr.callee.name, [...BUILTIN_NAMES, ...scope.names()]);
+      const hint = suggest(expr.callee.name, [...BUILTIN_NAMES, ...scope.names(), ...tree.root.children.keys()]);
       fail("E0210", `unknown function \`${expr.callee.name}\``, expr.callee.span, hint ? `did you mean \`${hint}\`?` : "the built-in functions are listed in docs/language.md");
     }
-    const callee = this.evalRaw(expr.callee, scope, pass);
+    const raw = this.evalRaw(expr.callee, scope, pass);
+    const callee = raw.k === "fork" ? this.settle(raw, expr.callee.span) : raw;
     const args: Arg[] = expr.args.map((a) => ({ value: this.eval(a, scope, pass), span: a.span }));
     const kwargs = new Map<string, Arg>();
     for (const kw of expr.kwargs) kwargs.set(kw.name, { value: this.eval(kw.value, scope, pass), span: kw.span });
+    // `tensor("NAME")` is a place of the model, read or patched like a port.
+    if (callee.k === "builtin" && callee.name === "tensor" && args.length === 1 && kwargs.size === 0 && args[0]!.value.k === "str") {
+      return { k: "port", ref: this.ctx.refs.tensor(args[0]!.value.v, args[0]!.span) };
+    }
     switch (callee.k) {
       case "builtin":
         return callBuiltin(this.builtinContext(pass), callee.name, args, kwargs, expr.span);
@@ -354,6 +380,10 @@ export class Expressions {
         } finally {
           this.ctx.budget.leave();
         }
+      }
+      case "module": {
+        if (kwargs.size > 0) fail("E0202", `a call of \`${callee.m.displayPath}\` takes positional arguments only`, expr.kwargs[0]!.span, `the arguments are what enters the module: \`${callee.m.displayPath}.inputs[0]\`, \`inputs[1]\`, …`);
+        return callModule(this.ctx, pass, callee.m, args.map((a) => this.tensorOf(a)), args.map((a) => a.span), expr.span);
       }
       case "import": {
         const inputs = args.map((a) => this.tensorOf(a));
@@ -378,7 +408,8 @@ export class Expressions {
         const v = arg.value;
         if (v.k === "list") return v.items.length;
         if (v.k === "module") return v.m.childList().length;
-        if (v.k === "ports") return v.kind === "input" ? modulePorts(v.m).inputs.length : modulePorts(v.m).outputs.length;
+        if (v.k === "passes") return v.members.size;
+        if (v.k === "ports") return v.kind === "input" ? this.ctx.refs.ports(v.m).inputs.length : this.ctx.refs.ports(v.m).outputs.length;
         if (v.k === "tensor" && v.t.kind === "stack") return v.t.items.length;
         if (v.k === "tensor" || v.k === "port") {
           const x = this.tensorOf(arg);

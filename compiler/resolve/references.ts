@@ -31,13 +31,15 @@ export class References {
     return this.baseUses.get(v) ?? [...v.uses];
   }
 
-  private ports(m: Module) {
+  /** The module's ports in the model as given (snapshot: patches and copies change the use lists). */
+  ports(m: Module) {
     let p = this.portsCache.get(m);
     if (!p) this.portsCache.set(m, (p = modulePorts(m)));
     return p;
   }
 
-  private primaryOf(m: Module, kind: "input" | "output"): PortChoice {
+  /** `M.input` / `M.output` in the model as given (snapshot), or the refusal. */
+  primaryOf(m: Module, kind: "input" | "output"): PortChoice {
     const key = `${kind}:${m.path}`;
     let c = this.primaryCache.get(key);
     if (!c) this.primaryCache.set(key, (c = primaryPort(m, kind, homeScope(m), this.ports(m))));

@@ -54,13 +54,18 @@ export interface Resolution {
   /** The model, its graph lowered and spliced as the script ran. */
   model: IrModel;
   tree: ModuleTree;
-  /** Every pass, in the order they ran (the default pass `main` first when there is one). */
+  /** Every pass, in the order they ran (the default pass `main` first when there is one); the last one's values are the model's outputs. */
   passes: PassState[];
+  /** The computations of the model on overridden inputs that passes start from. */
+  bases: PassState[];
   reads: ReadRecord[];
   saves: SaveRecord[];
   patches: PatchRecord[];
   params: ParamRecord[];
-  /** The model's own nodes, inputs (without initializers) and outputs, before the script changed anything. */
-  original: { nodes: Set<Node>; inputs: Value[]; outputs: Value[] };
+  /**
+   * The model's own nodes (and those of them that reach none of its outputs, which are kept as
+   * they are), inputs (without initializers) and outputs, before the script changed anything.
+   */
+  original: { nodes: ReadonlySet<Node>; unused: ReadonlySet<Node>; inputs: Value[]; outputs: Value[] };
   diagnostics: Diagnostic[];
 }

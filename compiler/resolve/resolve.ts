@@ -10,21 +10,24 @@ import type { ResolveInput, Resolution } from "./resolution.js";
 import { Scope } from "./scope.js";
 import { Statements } from "./statements.js";
 import type { Env } from "./values.js";
+import type { Stmt } from "../../grammar/index.js";
+
+/** Whether a statement outside `pass` blocks reads or patches the model: a loop of passes alone does not. */
+function touchesModel(s: Stmt): boolean {
+  if (s.kind === "For") return s.body.some(touchesModel);
+  return s.kind === "Save" || s.kind === "Assign" || s.kind === "Let";
+}
 
 export function resolve(input: ResolveInput): Resolution {
   const ctx = new Context(input);
   const statements = new Statements(ctx, new Expressions(ctx));
   const script = input.script.statements;
   const global: Env = new Scope(null);
-  const lastPass = ctx.namedPasses[ctx.namedPasses.length - 1];
-  const touchesModel = script.some((s) => s.kind === "Save" || s.kind === "Assign" || s.kind === "For" || s.kind === "Let");
-  if (!lastPass || touchesModel) {
-    // The default pass: the model's own graph when there are no named passes, else a copy.
-    ctx.defaultPass = ctx.newPass("main", lastPass !== undefined, null);
-  }
+  // The default pass, of the statements outside `pass` blocks (none for a loop of passes alone).
+  if (ctx.namedPasses.length === 0 || script.some(touchesModel)) ctx.defaultPass = ctx.newPass("main", null);
   for (const stmt of script) {
-    if (stmt.kind === "Pass") statements.runPass(stmt, global, stmt === lastPass);
-    else statements.exec(stmt, global, ctx.defaultPass!);
+    if (stmt.kind === "Pass") statements.runPass(stmt, global);
+    else statements.exec(stmt, global, ctx.defaultPass ?? ctx.outerPass());
   }
   if (ctx.defaultPass) statements.finishPass(ctx.defaultPass, global);
   return ctx.resolution();

@@ -38,26 +38,47 @@ export class Statements {
     if (ctx.reporter.count > before || failedDefinition(stmt, scope)) poison(stmt, scope);
   }
 
-  /** A `pass` block: a copy of the model unless it is the last, its overrides, then its body. */
-  runPass(stmt: PassStmt, outer: Env, last: boolean): void {
+  /**
+   * A `pass` block: its overridden inputs (evaluated where the pass is written, as the default
+   * pass reads them), then its body.
+   */
+  runPass(stmt: PassStmt, outer: Env): void {
     const { ctx } = this;
-    if (ctx.passByName.has(stmt.name)) {
-      ctx.reporter.report(diagnostic("E0108", `a pass named \`${stmt.name}\` already exists`, { span: stmt.nameSpan, help: "give each pass its own name" }));
+    let name = stmt.name;
+    let family: { name: string; index: number } | undefined;
+    if (stmt.index) {
+      const indexExpr = stmt.index;
+      const found: number[] = [];
+      ctx.reporter.guard(indexExpr.span, () => {
+        const i = this.ev.eval(indexExpr, outer, ctx.outerPass());
+        if (i.k !== "num" || !Number.isInteger(i.v) || i.v < 0) fail("E0209", `a pass index must be a non-negative integer, not ${describe(i)}`, indexExpr.span);
+        found.push(i.v);
+      });
+      const index = found[0];
+      if (index === undefined) return;
+      name = `${stmt.name}[${index}]`;
+      family = { name: stmt.name, index };
+    }
+    const clash = family ? ctx.passByName.has(stmt.name) : ctx.passFamilies.has(stmt.name);
+    if (ctx.passByName.has(name) || clash) {
+      const help = clash ? (family ? `\`${stmt.name}\` is a pass without an index; give the passes in the loop another name` : `\`${stmt.name}[i]\` are passes of a loop; give this pass another name`) : family ? "index each pass of a loop by the loop variable: `pass name[l] { ... }`" : "give each pass its own name";
+      ctx.reporter.report(diagnostic("E0108", `a pass named \`${name}\` already exists`, { span: stmt.nameSpan, help }));
       return;
     }
     if (!ctx.budget.pass(stmt.nameSpan, ctx.reporter)) return;
-    const pass = ctx.newPass(stmt.name, !last, stmt.nameSpan);
-    const scope: Env = new Scope(outer);
+    const inputs: { input: Value; value: Value; from: string }[] = [];
     for (const o of stmt.overrides) {
       ctx.reporter.guard(o.span, () => {
         const input = ctx.refs.graphInput(o.name, o.span);
-        const value = this.ev.tensorOf({ value: this.ev.eval(o.value, outer, pass), span: o.value.span }, input.value);
+        const value = this.ev.tensorOf({ value: this.ev.eval(o.value, outer, ctx.outerPass()), span: o.value.span }, input.value);
         const want = input.value.type?.elemType ?? 0;
         const got = value.resolve().type?.elemType ?? 0;
         if (want && got && want !== got) fail("E0204", `model input \`${o.name}\` is ${elemName(want)}, but the value given is ${elemName(got)}`, o.value.span);
-        pass.state.overrideInput(input.value, value, printExpr(o.value));
+        inputs.push({ input: input.value, value, from: printExpr(o.value) });
       });
     }
+    const pass = ctx.newPass(name, stmt.nameSpan, inputs, family);
+    const scope: Env = new Scope(outer);
     ctx.budget.enterPass();
     for (const s of stmt.body) this.exec(s, scope, pass);
     ctx.budget.leave();
@@ -96,7 +117,9 @@ export class Statements {
       case "Import":
         return this.execImport(stmt, scope);
       case "Pass":
-        return fail("E0108", "a `pass` block cannot be nested inside another block", stmt.span, "write passes at the top level of the script");
+        // A pass inside a loop of the script's top level runs at each iteration; inside a pass it cannot.
+        if (pass !== this.ctx.outerPass()) fail("E0108", "a `pass` block cannot be nested inside another pass", stmt.span, "write passes at the top level of the script, or in a `for` loop at the top level");
+        return this.runPass(stmt, scope);
       default: {
         const never: never = stmt;
         return never;
@@ -192,7 +215,7 @@ export class Statements {
       // A module inside If branches: the patch is lowered into each branch it appears in, where
       // its value (and the right-hand side's reads of it) are the branch's own.
       for (const inst of port.instances) {
-        ctx.b.within(pass.state.graphOf(inst), () => {
+        ctx.b.within(pass.state.ownBody(inst), () => {
           const current = pass.state.readInstance(port, inst);
           const value = this.patchValue(stmt, scope, pass, port, current, items, target.span);
           const rewired = pass.state.patchInstance(port, inst, value);

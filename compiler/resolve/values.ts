@@ -61,6 +61,8 @@ export type CVal =
   | { k: "builtin"; name: string }
   | { k: "import"; model: ImportedModel; alias: string }
   | { k: "pass"; pass: Pass }
+  /** Passes written with an index in a loop (`pass patched[l]`): `patched[3]` is one of them. */
+  | { k: "passes"; name: string; members: Map<number, Pass> }
   | { k: "port"; ref: PortRef }
   /** A name whose definition failed (already reported); using it skips the statement quietly. */
   | { k: "poison" };
@@ -97,6 +99,8 @@ export function describe(v: CVal): string {
       return `the imported model \`${v.alias}\``;
     case "pass":
       return `the pass \`${v.pass.name}\``;
+    case "passes":
+      return `the passes \`${v.name}[...]\``;
     case "port":
       return `\`${v.ref.display}\``;
     case "poison":

@@ -13,13 +13,17 @@ export function readBranchPort(b: Builder, pass: PassState, ref: PortRef, span: 
   const instances = ref.instances!;
   const here = instances.find((i) => pass.graphOf(i) === b.graph);
   if (here) return pass.readInstance(ref, here);
-  const owners = new Set(instances.map((i) => pass.graphOf(i).owner!));
-  const owner = [...owners][0]!;
-  const branches = [...owner.subgraphs.values()];
-  if (owners.size !== 1 || branches.length !== instances.length) {
-    fail("E0212", `\`${ref.display}\` is computed in only some branches of the \`If\` node \`${owner.name}\`, so it has no value when another branch runs`, span,
+  const modelOwners = new Set(instances.map((i) => i.graph.owner!));
+  const modelOwner = [...modelOwners][0]!;
+  if (modelOwners.size !== 1 || modelOwner.subgraphs.size !== instances.length) {
+    fail("E0212", `\`${ref.display}\` is computed in only some branches of the \`If\` node \`${modelOwner.name}\`, so it has no value when another branch runs`, span,
       "read a value the If returns instead (a module after it, or `tensor(\"NAME\")` of one of the If's outputs); a patch of it is fine: it applies in the branches where the module runs");
   }
+  // The value leaves the If node as an extra output: of this pass's own copy of it, since the
+  // node may be shared with other passes, which are never changed.
+  for (const i of instances) pass.ownBody(i);
+  const owner = pass.graphOf(instances[0]!).owner!;
+  const branches = [...owner.subgraphs.values()];
   const values = branches.map((g) => pass.readInstance(ref, instances.find((i) => pass.graphOf(i) === g)!));
   const cached = pass.merged.get(ref.key);
   if (cached && cached.values.every((v, i) => v === values[i])) return cached.out;
@@ -30,7 +34,7 @@ export function readBranchPort(b: Builder, pass: PassState, ref: PortRef, span: 
     g.outputInfos.push(null);
   });
   const main = b.model.graph;
-  const out = main.addValue(b.freshName(`${owner.name || "If"}/intv.${ref.display}`), "node", values[0]!.resolve().type);
+  const out = main.addValue(b.freshName(`${modelOwner.name || "If"}/intv.${ref.display}`), "node", values[0]!.resolve().type);
   out.producer = owner;
   out.producerIndex = owner.outputs.length;
   owner.outputs.push(out);

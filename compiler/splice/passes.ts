@@ -1,11 +1,21 @@
-// A forward pass of the script. The last pass runs on the model's own graph, so its outputs keep
-// their names and the compiled model is a drop-in replacement; every other pass runs on a copy
-// (clone.ts). Reading and patching ports goes through the pass, which maps the imported graph's
-// slots onto its own nodes.
+// A forward pass of the script, computed copy-on-write. A pass starts out sharing the nodes of the
+// computation it runs on — the model's own nodes, or, for a pass with overridden inputs
+// (`pass p(input_ids = other)`), a copy of the part of the model that depends on those inputs,
+// made once and shared by every pass with the same overrides. A pass copies a node only when one
+// of its inputs differs there: a patch copies the nodes downstream of the place it rewires (and
+// rewires the copies), so passes that compute the same values from the same inputs up to their
+// first patch share those nodes by construction. Shared nodes are never changed.
+//
+// A read hands out the pass's value of a place. Where that value is still shared, the read goes
+// through a placeholder (an Identity the optimizer removes), so that a patch written later in the
+// pass, upstream of the place, reaches the read (the pass is one forward pass; W0001 says so).
+//
+// The model's outputs are the last pass's (splice/index.ts), and the copies of the last pass take
+// the names of the model's nodes they replace (optimize/names.ts).
 
-import type { Span } from "../../common/index.js";
+import { InternalError, type Span } from "../../common/index.js";
 import type { Graph, IrModel, Node, Use, Value } from "../ir/index.js";
-import { copyMainGraph, type GraphCopy } from "./clone.js";
+import { copyNode, freshCopyName, type CopyMap } from "./clone.js";
 import { covers, type PortInstance, type PortRef, type SlotIds } from "./ports.js";
 
 export interface PatchRecord {
@@ -18,52 +28,89 @@ export interface PatchRecord {
   value: Value;
   /** The slots rewired, in the compiled graph. */
   rewired: Use[];
-  /** Graph output positions rewired. */
+  /** Positions of the model's outputs the patch replaces (they are the model's if its pass is the last). */
   outputs: number[];
 }
 
+/** The model's own nodes, before the script changed anything. */
+export interface Originals {
+  nodes: ReadonlySet<Node>;
+  /** Position of each in a topological order of the model: copies are made in this order. */
+  rank: ReadonlyMap<Node, number>;
+}
+
 export class PassState {
-  readonly copy: GraphCopy | null;
-  /** The nodes computing this pass (the copy's, or the model's own for the last pass). */
-  readonly nodes: Set<Node>;
+  /** The model's nodes this pass computes differently, to its own copies. */
+  private readonly own = new Map<Node, Node>();
+  /** The model's values (bodies' values included) and bodies, to this pass's copies. */
+  private readonly map: CopyMap = { values: new Map(), graphs: new Map(), nodes: new Map() };
+  /** Reads of values this pass still shared when they were read (model value → Identity). */
+  private readonly placeholders = new Map<Value, Node>();
   /** Patches applied in this pass, per imported value, in program order. */
   private readonly patches = new Map<Value, { slots: Set<string>; port: PortRef; value: Value }[]>();
   /** Model inputs this pass takes from elsewhere (`pass p(input_ids = other)`). */
   readonly overrides: { input: string; from: string }[] = [];
+  /** Model outputs replaced in this pass (`model.output = v`, a patch of `lm_head.output`), by position. */
+  private readonly outputPatches = new Map<number, Value>();
+  /** The pass that ran last: its values are the model's outputs. Set when the script has run. */
+  isLast = false;
 
   constructor(
     readonly name: string,
     readonly model: IrModel,
     readonly slotIds: SlotIds,
-    isCopy: boolean,
     readonly declared: Span | null,
-    originalNodes: Set<Node>,
-  ) {
-    this.copy = isCopy ? copyMainGraph(model, name, originalNodes) : null;
-    this.nodes = this.copy ? new Set(this.copy.nodes.values()) : originalNodes;
+    private readonly originals: Originals,
+    /** The computation this pass starts from: null for the model's own nodes. */
+    readonly parent: PassState | null = null,
+    /** Prefix of the names of its copies. */
+    private readonly prefix = name,
+  ) {}
+
+  /** A computation of the model on other inputs, for the passes that override them (shared, never patched). */
+  static onInputs(name: string, model: IrModel, slotIds: SlotIds, originals: Originals, inputs: { input: Value; value: Value }[]): PassState {
+    const base = new PassState(name, model, slotIds, null, originals, null, name);
+    for (const { input, value } of inputs) base.map.values.set(input, value);
+    base.privatize(inputs.flatMap(({ input }) => input.uses.map((u) => u.node)));
+    return base;
   }
 
-  mapValue(v: Value): Value {
-    return this.copy?.values.get(v) ?? v;
+  /** This pass's value of a model value: its own copy's, else the one of the computation it starts from. */
+  valueOf(v: Value): Value {
+    return this.map.values.get(v) ?? this.parent?.valueOf(v) ?? v;
   }
 
-  mapNode(n: Node): Node {
-    return this.copy?.nodes.get(n) ?? n;
+  /** The model's nodes this pass copied, to their copies. */
+  copies(): ReadonlyMap<Node, Node> {
+    return this.own;
   }
 
-  mapUse(u: Use): Use {
-    if (!this.copy) return u;
-    const node = this.mapNode(u.node);
-    if (u.index >= 0) return { node, index: u.index };
-    return { node, index: -1, inner: this.copy.values.get(u.inner!) ?? u.inner! };
+  /** The Identity nodes reads went through (removed once the script has run). */
+  placeholderNodes(): Node[] {
+    return [...this.placeholders.values()];
   }
 
-  /** Nodes of this pass (its copy, or the model's own graph for the last pass). */
-  ownsNode(n: Node): boolean {
-    return this.nodes.has(n);
+  /**
+   * The value of a model value as this pass computes it, for a read: where the pass still shares
+   * it, through a placeholder that a later patch upstream re-points at the pass's own copy.
+   */
+  readValue(v: Value): Value {
+    const mine = this.map.values.get(v);
+    if (mine) return mine;
+    const shared = this.valueOf(v);
+    if (!v.producer || !this.originals.nodes.has(v.producer)) return shared;
+    let ph = this.placeholders.get(v);
+    if (!ph) {
+      const graph = this.model.graph;
+      const name = freshCopyName(this.model, `intv.read/${this.prefix}`, v.name);
+      ph = graph.addNode({ name, op_type: "Identity", doc_string: "a read of the script, removed before the model is written" }, [shared], [name], [shared.type]);
+      ph.order = (v.producer.order ?? 0) + 0.75;
+      this.placeholders.set(v, ph);
+    }
+    return ph.outputs[0]!;
   }
 
-  /** The value this pass computes at `port` now: the latest patch that covers it, else the original. */
+  /** The value this pass computes at `port` now: the latest patch that covers it, else the model's value. */
   read(port: PortRef): Value {
     const list = this.patches.get(port.value);
     if (list) {
@@ -73,29 +120,80 @@ export class PassState {
         if (covers(p.port, port, p.slots, mine)) return p.value;
       }
     }
-    return this.mapValue(port.value);
+    return this.readValue(port.value);
   }
 
-  /** Rewire `port`'s consumers (in this pass) to `value`. Returns what was rewired. */
+  /**
+   * The value that reaches `node` (a model node) at input `index` in this pass: a weight patched
+   * earlier in the pass is seen there (a module call reads its weights this way).
+   */
+  slotValue(node: Node, index: number): Value | null {
+    const mine = this.own.get(node);
+    if (mine) return mine.inputs[index] ?? null;
+    if (this.parent) return this.parent.slotValue(node, index);
+    const v = node.inputs[index];
+    return v ? this.valueOf(v) : null;
+  }
+
+  /** Rewire `port`'s consumers (in this pass) to `value`, copying what the patch changes. Returns what was rewired. */
   patch(port: PortRef, value: Value): { rewired: Use[]; outputs: number[] } {
     const graph = this.model.graph;
+    this.privatize(port.slots.map((u) => u.node));
     const rewired: Use[] = [];
     for (const base of port.slots) {
       const use = this.mapUse(base);
       graph.rewire(use, value);
       rewired.push(use.index >= 0 ? { node: use.node, index: use.index } : { node: use.node, index: -1, inner: use.inner! });
     }
-    const outputs: number[] = [];
-    if (!this.copy) {
-      for (const i of port.graphOutputs) {
-        graph.outputs[i] = value;
-        outputs.push(i);
-      }
-    }
+    for (const i of port.graphOutputs) this.outputPatches.set(i, value);
     const list = this.patches.get(port.value) ?? [];
     list.push({ slots: this.slotIds.keys(port), port, value });
     this.patches.set(port.value, list);
-    return { rewired, outputs };
+    return { rewired, outputs: [...port.graphOutputs] };
+  }
+
+  /** The model's output at `position` as this pass computes it (`original` is the model's own). */
+  outputValue(position: number, original: Value): Value {
+    return this.outputPatches.get(position) ?? this.valueOf(original);
+  }
+
+  /** A use of the model (`node.inputs[index]`, or a body's read of an outer value) in this pass's copy. */
+  private mapUse(u: Use): Use {
+    const node = this.own.get(u.node);
+    if (!node) throw new InternalError(`the pass \`${this.name}\` has no copy of \`${u.node.name}\``);
+    if (u.index >= 0) return { node, index: u.index };
+    return { node, index: -1, inner: this.map.values.get(u.inner!) ?? u.inner! };
+  }
+
+  /**
+   * Copy, in the model's order, the given nodes and every node downstream of them that this pass
+   * does not have a copy of yet; reads of their values re-point at the copies.
+   */
+  private privatize(seeds: Node[]): void {
+    const { nodes, rank } = this.originals;
+    const cone: Node[] = [];
+    const seen = new Set<Node>();
+    const stack = [...seeds];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (seen.has(n) || this.own.has(n) || !nodes.has(n)) continue;
+      seen.add(n);
+      cone.push(n);
+      for (const o of n.outputs) if (o) for (const u of o.uses) stack.push(u.node);
+    }
+    if (cone.length === 0) return;
+    cone.sort((a, b) => rank.get(a)! - rank.get(b)!);
+    const graph = this.model.graph;
+    const lookup = (v: Value) => this.valueOf(v);
+    for (const n of cone) {
+      const clone = copyNode(this.model, graph, n, n.inputs.map((v) => (v ? this.valueOf(v) : null)), this.prefix, this.map, lookup);
+      clone.order = n.order + 0.5; // next to the model's node in the written order
+      this.own.set(n, clone);
+      n.outputs.forEach((v, i) => {
+        const ph = v ? this.placeholders.get(v) : undefined;
+        if (ph) graph.setInput(ph, 0, clone.outputs[i]!);
+      });
+    }
   }
 
   // ---- ports of modules inside If branches (one instance per branch) ----
@@ -104,9 +202,16 @@ export class PassState {
   /** Branch values already routed out of their If node, so reading twice adds one output. */
   readonly merged = new Map<string, { values: Value[]; out: Value }>();
 
-  /** The branch graph of this pass for an instance (its copy in a copied pass). */
+  /** The branch graph of this pass for an instance (its own copy once it has one). */
   graphOf(inst: PortInstance): Graph {
-    return this.copy?.graphs.get(inst.graph) ?? inst.graph;
+    return this.map.graphs.get(inst.graph) ?? this.parent?.graphOf(inst) ?? inst.graph;
+  }
+
+  /** The branch graph of this pass for an instance, copied first: where a patch or a routed-out read goes. */
+  ownBody(inst: PortInstance): Graph {
+    const owner = inst.graph.owner;
+    if (owner) this.privatize([owner]);
+    return this.graphOf(inst);
   }
 
   private instanceKey(port: PortRef, inst: PortInstance): string {
@@ -114,26 +219,22 @@ export class PassState {
   }
 
   readInstance(port: PortRef, inst: PortInstance): Value {
-    return this.instanceValues.get(this.instanceKey(port, inst)) ?? this.mapValue(inst.value);
+    return this.instanceValues.get(this.instanceKey(port, inst)) ?? this.valueOf(inst.value);
   }
 
   /** Rewire the instance's consumers inside its branch (and the branch's outputs) to `value`. */
   patchInstance(port: PortRef, inst: PortInstance, value: Value): Use[] {
-    const graph = this.graphOf(inst);
+    const graph = this.ownBody(inst);
     const rewired: Use[] = [];
     for (const base of inst.slots) {
-      const use = this.mapUse(base);
+      const node = this.map.nodes.get(base.node);
+      if (!node) throw new InternalError(`the pass \`${this.name}\` has no copy of \`${base.node.name}\``);
+      const use: Use = base.index >= 0 ? { node, index: base.index } : { node, index: -1, inner: this.map.values.get(base.inner!) ?? base.inner! };
       graph.rewire(use, value);
       rewired.push(use);
     }
     for (const i of inst.bodyOutputs) graph.outputs[i] = value;
     this.instanceValues.set(this.instanceKey(port, inst), value);
     return rewired;
-  }
-
-  /** Point this pass's uses of a model input at another value (`pass p(input_ids = other)`). */
-  overrideInput(input: Value, value: Value, from: string): void {
-    this.overrides.push({ input: input.name, from });
-    for (const use of [...input.uses]) if (this.nodes.has(use.node)) this.model.graph.rewire(use, value);
   }
 }

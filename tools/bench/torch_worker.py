@@ -6,7 +6,7 @@ runs, so both see the same machine state. One JSON object per line each way:
 
   -> {"cmd": "load", "weights": PATH, "input_ids": PATH, "threads": 2}
   <- {"ok": true, "torch": "1.13.0", "parallel": "...", "load_ms": 1234.5}
-  -> {"cmd": "run", "scenario": "saves", "seq": 128}       (plain | saves | patches | seed5 | two_pass)
+  -> {"cmd": "run", "scenario": "saves", "seq": 128}       (plain | saves | patches | seed5 | two_pass | sweep)
   <- {"ok": true, "ms": 812.3}                              (time of hooks + forward pass(es), in ms)
   -> {"cmd": "run", "scenario": "saves", "dump": DIR}       (also writes DIR/logits.npy and the saves)
   -> {"cmd": "generate", "prompt": 32, "new": 64, "steer": PATH or null, "layer": 6, "alpha": 4.0}
@@ -88,6 +88,36 @@ def scenario_two_pass(model, ids):
     return logits, saves
 
 
+def corrupted(ids):
+    """The layer sweep's corrupted input: the clean tokens in reverse order (bench/sweep.ts makes the same)."""
+    return torch.flip(ids, [1]).contiguous()
+
+
+def scenario_sweep(model, ids):
+    """The layer sweep (examples/patching_sweep.intv): a clean pass saving the last position's residual
+    stream after every block and its last-position logits, then one pass per layer on the corrupted input
+    with that layer's last-position residual taken from the clean pass, each saving its last-position
+    logits. The way nnsight's or TransformerLens' users write it: one forward pass per patched layer."""
+    saves = {}
+    blocks = model.transformer.h
+    with Hooks() as hk:
+        for l, block in enumerate(blocks):
+            hk.fwd(block, lambda m, i, o, l=l: saves.__setitem__("clean.resid.%d" % l, o[:, -1, :].clone()))
+        saves["clean.logits"] = model(ids)[:, -1, :]
+    corrupt = corrupted(ids)
+    logits = None
+    for l, block in enumerate(blocks):
+        def patch(m, i, o, l=l):
+            o[:, -1, :] = saves["clean.resid.%d" % l]
+            return o
+
+        with Hooks() as hk:
+            hk.fwd(block, patch)
+            logits = model(corrupt)
+        saves["patched.%d.logits" % l] = logits[:, -1, :]
+    return logits, saves
+
+
 def generate(model, prompt, new, steer, layer, alpha):
     """Greedy generation the way hook-based tools do it (nnsight's / TransformerLens' generate): the model's
     own KV cache (use_cache), a forward hook on block `layer` adding alpha * steer at the last position of
@@ -115,6 +145,7 @@ SCENARIOS = {
     "patches": scenario_patches,
     "seed5": scenario_seed5,
     "two_pass": scenario_two_pass,
+    "sweep": scenario_sweep,
 }
 
 
