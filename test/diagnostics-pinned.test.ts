@@ -15,6 +15,7 @@ const models = {
   gpt2: decodeModel(readFileSync("test/fixtures/gpt2/model.onnx")),
   cnn: decodeModel(readFileSync("test/fixtures/cnn/model.onnx")),
   branchy: decodeModel(readFileSync("test/fixtures/compiler/branchy.onnx")),
+  twice: decodeModel(readFileSync("test/fixtures/compiler/twice.onnx")),
 };
 
 for (const file of readdirSync(DIR).filter((f) => f.endsWith(".intv")).sort()) {
@@ -22,10 +23,11 @@ for (const file of readdirSync(DIR).filter((f) => f.endsWith(".intv")).sort()) {
   test(`${code} is rendered as pinned`, async () => {
     const filename = path.join(DIR, file);
     const source = readFileSync(filename, "utf8");
-    // CODE.intv runs on the GPT-2 fixture, CODE.cnn.intv and CODE.branchy.intv on those models.
-    // CODE.zoo-NAME.intv runs on test/fixtures/zoo/NAME (the port-sweep models).
+    // CODE.intv runs on the GPT-2 fixture, CODE.cnn.intv, CODE.branchy.intv and CODE.twice.intv on
+    // those models. CODE.zoo-NAME.intv runs on test/fixtures/zoo/NAME (the port-sweep models).
     const zoo = /\.zoo-([\w-]+)\./.exec(file)?.[1];
-    const model = zoo ? decodeModel(readFileSync(`test/fixtures/zoo/${zoo}/model.onnx`)) : file.includes(".cnn.") ? models.cnn : file.includes(".branchy.") ? models.branchy : models.gpt2;
+    const named = /\.(cnn|branchy|twice)\./.exec(file)?.[1] as "cnn" | "branchy" | "twice" | undefined;
+    const model = zoo ? decodeModel(readFileSync(`test/fixtures/zoo/${zoo}/model.onnx`)) : models[named ?? "gpt2"];
     const result = await compile({ source, filename, model, allowPaths: ["test/fixtures/compiler"] });
     assert.ok(result.diagnostics.some((d) => d.code === code), `${file} must produce ${code}: ${JSON.stringify(result.diagnostics)}`);
     const text = renderDiagnostics(result.diagnostics, result.sources);

@@ -90,3 +90,20 @@ test("a module PyTorch calls twice is called as its first call: ResNet's `relu`,
   const want: Tensor = { type: "float32", dims: x.dims, data: Float32Array.from(x.data as Float32Array, (v) => Math.max(v - 1, 0)) };
   assertClose(run.saves.get("y")!, want, 0, 0, "relu(x - 1)");
 });
+
+test("a module run twice under one name, around another module, cannot be called (E0209), with or without that value as an argument", async () => {
+  // test/fixtures/compiler/twice.onnx: /act/Relu, /fc/MatMul, /act/Relu_1 — TorchScript would name
+  // the second run `act_1` (a call of its own, as ResNet's `relu` above); this export does not.
+  // `act(a, b)` used to compile (a copy of both runs, the first on a, the second on b): no call of
+  // the PyTorch module computes that.
+  const model = decodeModel(readFileSync(path.join(ROOT, "test/fixtures/compiler/twice.onnx")));
+  for (const source of ["save y = act(act.inputs[0])", "save y = act(act.inputs[0], act.inputs[1])", "save y = model.act(act.inputs[0] * 2, act.inputs[1])"]) {
+    const result = await compile({ source, filename: "call.intv", model });
+    const d = result.diagnostics.find((x) => x.severity === "error");
+    assert.equal(d?.code, "E0209", `${source}: ${JSON.stringify(d)}`);
+    assert.match(d.message, /`act` cannot be called: it reads `f`, which the model computes from the module's own results/);
+  }
+  // `fc` is one computation: it can be called.
+  const ok = await compile({ source: "save y = fc(act.inputs[0])", filename: "call.intv", model });
+  assert.deepEqual(ok.diagnostics.filter((d) => d.severity === "error"), []);
+});

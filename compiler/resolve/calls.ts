@@ -18,8 +18,6 @@ import { tensorVal, type CVal, type Pass } from "./values.js";
 /** What a call of a module needs, worked out once per module. */
 interface Callable {
   nodes: Node[];
-  /** Model nodes outside the module that depend on its results (its computation cannot be separated from them). */
-  downstream: Set<Node>;
 }
 
 const callables = new WeakMap<Module, Callable>();
@@ -55,16 +53,6 @@ export function callModule(ctx: Context, pass: Pass, m: Module, args: Value[], a
     checkFeatures(m, p, args[i]!, args.length === 1 ? "as its input" : `as \`inputs[${i}]\``, argSpans[i] ?? span);
     replace.set(p.value, args[i]!);
   });
-  // What the module reads from the rest of the model must not depend on the module's own results.
-  const inside = new Set(how.nodes);
-  for (const n of how.nodes) {
-    for (const v of n.inputs) {
-      const from = v?.resolve().producer;
-      if (!v || replace.has(v.resolve()) || !from || inside.has(from) || !how.downstream.has(from)) continue;
-      fail("E0209", `\`${m.displayPath}\` cannot be called: it reads \`${v.resolve().name}\`, which the model computes from the module's own results`, span,
-        "call a module whose nodes form one computation (a submodule, or the module around it)");
-    }
-  }
   const state = pass.state;
   const external = (v: Value, node: Node, index: number): Value => {
     const r = v.resolve();
@@ -145,7 +133,19 @@ function callable(ctx: Context, m: Module, span: Span): Callable {
       }
     }
   }
-  const how = { nodes, downstream };
+  // What the module reads from the rest of the model must not depend on the module's own results,
+  // given as an argument or not: such nodes are not one invocation (a module run twice under one
+  // name, around another), and a copy of them with an argument in place of that value would
+  // compute something no call of the PyTorch module computes.
+  for (const n of nodes) {
+    for (const v of n.inputs) {
+      const from = v?.resolve().producer;
+      if (!v || !from || inside.has(from) || !downstream.has(from)) continue;
+      fail("E0209", `\`${m.displayPath}\` cannot be called: it reads \`${v.resolve().name}\`, which the model computes from the module's own results`, span,
+        "call a module whose nodes form one computation (a submodule, or the module around it)");
+    }
+  }
+  const how = { nodes };
   callables.set(m, how);
   return how;
 }
