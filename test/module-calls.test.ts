@@ -1,8 +1,8 @@
 // Modules of real models called as functions (issue 11, item 1), beyond GPT-2's one-argument
-// calls in test/fixtures/cases.json: calls with several positional arguments on the zoo's BERT and
-// DenseNet (whose layers take a list) and LLaMA decoder layers, against PyTorch calling the same
-// modules on the activations its hooks saw (tools/fixtures/zoo/module_calls.py), and the refusals
-// a call meets.
+// calls in test/fixtures/cases.json: calls with several positional arguments on the zoo's BERT,
+// DenseNet (whose layers take a list) and cached GPT-2 (a block's `layer_past` tuple), and LLaMA
+// decoder layers, against PyTorch calling the same modules on the activations its hooks saw
+// (tools/fixtures/zoo/module_calls.py), and the refusals a call meets.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
