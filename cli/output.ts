@@ -10,6 +10,8 @@ export const EXIT = {
   rejected: 1,
   /** The command line itself is wrong. */
   usage: 2,
+  /** Stopped by Ctrl-C (a dataset run: what was done is written and can be resumed). */
+  interrupted: 130,
 } as const;
 
 export interface Io {

@@ -47,6 +47,8 @@ export interface RunOptions {
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** A tag for onnxruntime's logs. */
   tag?: string;
+  /** False: fetch only the saves (the model's outputs are not copied out of onnxruntime). Default true. */
+  outputs?: boolean;
 }
 
 export interface RunResult {
@@ -63,7 +65,7 @@ const RUNTIME_OPTION_KEYS = [
 /** onnxruntime's session config key for where a model loaded from bytes finds its external data. */
 const EXTERNAL_DATA_FOLDER = "session.model_external_initializers_file_folder_path";
 
-const RUN_OPTION_KEYS = ["logSeverityLevel", "tag"] as const;
+const RUN_OPTION_KEYS = ["logSeverityLevel", "tag", "outputs"] as const;
 
 export class Runtime {
   private constructor(
@@ -187,12 +189,14 @@ export class Runtime {
 
     let results: InferenceSession.ReturnType;
     try {
-      results = await this.session.run(ortFeeds, runOptions(options));
+      results = options.outputs === false
+        ? await this.session.run(ortFeeds, (this.manifest?.saves ?? []).map((s) => s.output), runOptions(options))
+        : await this.session.run(ortFeeds, runOptions(options));
     } catch (e) {
       throw new RuntimeDiagnosticError([diagnoseRunError(e, this.sources)]);
     }
     const outputs = new Map<string, Tensor>();
-    for (const o of this.outputs) outputs.set(o.name, fromOrt(o.name, results[o.name]));
+    if (options.outputs !== false) for (const o of this.outputs) outputs.set(o.name, fromOrt(o.name, results[o.name]));
     const saves = new Map<string, Tensor>();
     for (const s of this.manifest?.saves ?? []) saves.set(s.name, fromOrt(s.output, results[s.output]));
     return { outputs, saves };
