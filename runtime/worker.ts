@@ -45,7 +45,8 @@ async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   let runtime: Runtime;
   try {
-    runtime = await Runtime.load(typeof init.model === "string" ? init.model : new Uint8Array(init.model), init.options);
+    // onnxruntime-node takes bytes in an ArrayBuffer, not a SharedArrayBuffer: one copy here.
+    runtime = await Runtime.load(typeof init.model === "string" ? init.model : new Uint8Array(init.model).slice(), init.options);
   } catch (e) {
     port.postMessage({ type: "error", id: null, error: serialize(e) } satisfies FromWorker);
     return;

@@ -50,7 +50,7 @@ export const runCommand: Command = {
     ...COMPILE_OPTIONS.map((o) => (o.name === "model" ? { ...o, required: false } : o)),
     { name: "input", short: "i", value: "NAME=VALUE", repeat: true, description: "a model input: NAME=FILE.npy or NAME=JSON" },
     { name: "param", short: "p", value: "NAME=VALUE", repeat: true, description: "a script param: NAME=FILE.npy or NAME=JSON" },
-    { name: "inputs", value: "FILE.jsonl", description: "run once per line of inputs and stack the results" },
+    { name: "inputs", value: "DATA", repeat: true, description: "a dataset run: FILE.jsonl, or NAME=FILE.npy / NAME=DIR (one entry per line); see below" },
     { name: "out", short: "o", value: "DIR", required: true, description: "where to write the .npy files (created if needed)" },
     { name: "json", description: "print the summary as JSON instead of a table" },
     { name: "threads", value: "N", description: "threads onnxruntime uses inside an operator" },
