@@ -13,3 +13,4 @@ export { openLines, type Cursor, type Line, type LineSource, type LinesSpec } fr
 export { DatasetWriter, STATE_FILE, resultStems, saveFileStem, type Layout, type WrittenResult } from "./streamWriter.js";
 export { NpyAppender, NpyRows } from "./npyStream.js";
 export { WorkerPool, threadsPerWorker } from "./workers.js";
+export { tritonConfig, tritonModelName, type TritonOptions } from "./triton.js";
