@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark of BENCHMARKS.md, in sequence (never two at once: the machine
 // has two cores), then the tables in BENCHMARKS.md are rewritten from this run's numbers.
 //
-//   node dist/bench/run.js [--quick] [--only=overhead,kernels,compile,scaling,parse,profile] [--no-write]
+//   node dist/bench/run.js [--quick] [--only=overhead,kernels,compile,scaling,parse,profile,dataset] [--no-write]
 //
 // Needs the generated model first: /usr/bin/python3 tools/bench/generate.py
 
@@ -14,11 +14,12 @@ import { runKernelProfile } from "./ort-profile.js";
 import { runOverhead } from "./overhead.js";
 import { BENCHMARKS_MD, META, MODEL, PARSE, ROOT, SCALING, TASKS, WORK, requireCache, snapshotDist } from "./paths.js";
 import { summarizeProfile } from "./profile.js";
-import { compileSection, inspectSection, kernelSection, overheadSection, profileSection, rewriteMarkdown, scalingSection, shortSection, torchSection, type Sections } from "./report.js";
+import { runDatasetBench } from "./dataset.js";
+import { compileSection, datasetMemorySection, datasetSection, inspectSection, kernelSection, overheadSection, profileSection, rewriteMarkdown, scalingSection, shortSection, torchSection, type Sections } from "./report.js";
 import { measureSizeInChild, type ScalingSize } from "./scaling.js";
 import { SAVES_12 } from "./scripts.js";
 
-const ALL = ["overhead", "kernels", "compile", "scaling", "parse", "profile"] as const;
+const ALL = ["overhead", "kernels", "compile", "scaling", "parse", "profile", "dataset"] as const;
 type Part = (typeof ALL)[number];
 
 interface Args {
@@ -178,7 +179,22 @@ async function main(): Promise<void> {
     sections.profile = profileSection(profiles);
   });
 
-  sections.machine = machineSection(started, loadBefore, torchVersion, `${commit}${dirty ? " (with uncommitted changes in the checkout)" : ""}`);
+  await part("dataset", ["dataset", "dataset-memory"], async () => {
+    log("dataset runs: 12 saves over examples of 64 tokens, intv batched and per line against PyTorch with hooks");
+    const result = await runDatasetBench(args.quick
+      ? { examples: { 1: 8, 8: 16, 32: 32, 128: 128 }, memoryCounts: [32, 128], memoryBatch: 32, threads: 2, log }
+      : { examples: { 1: 64, 8: 128, 32: 256, 128: 512 }, memoryCounts: [256, 2048], memoryBatch: 32, threads: 2, log });
+    save("dataset", result);
+    sections.dataset = datasetSection(result);
+    sections["dataset-memory"] = datasetMemorySection(result);
+  });
+
+  // A partial run leaves the machine section alone: it describes the run the other tables are from.
+  if (args.only.size === ALL.length || !args.write) {
+    sections.machine = machineSection(started, loadBefore, torchVersion, `${commit}${dirty ? " (with uncommitted changes in the checkout)" : ""}`);
+  } else {
+    log(`partial run (--only=${[...args.only].join(",")}): the machine section is kept; the commit was ${commit}${dirty ? " with uncommitted changes" : ""}`);
+  }
   if (args.write) {
     const missing = rewriteMarkdown(BENCHMARKS_MD, sections);
     if (missing.length > 0) log(`BENCHMARKS.md has no markers for: ${missing.join(", ")}`);

@@ -76,6 +76,8 @@ export interface DatasetResult {
   /** False when stopped by the signal before the end of the input. */
   complete: boolean;
   results: WrittenResult[];
+  /** Seconds this call took (the model's loading is not in it). */
+  seconds: number;
 }
 
 interface Entry {
@@ -105,7 +107,7 @@ export async function runDataset(options: RunDatasetOptions): Promise<DatasetRes
   const resumedFrom = writer.lines;
   if (complete) {
     await writer.close();
-    return { lines: writer.lines, resumedFrom, complete: true, results: writer.results() };
+    return { lines: writer.lines, resumedFrom, complete: true, results: writer.results(), seconds: (Date.now() - started) / 1000 };
   }
   const source = await openLines(options.lines, cursor, rank);
   let plan: BatchPlan | null = null;
@@ -273,7 +275,7 @@ export async function runDataset(options: RunDatasetOptions): Promise<DatasetRes
     if (done && writer.lines === 0) throw new DatasetError("the input has no lines");
     await writer.checkpoint(lastCursor, done);
     report();
-    return { lines: writer.lines, resumedFrom, complete: done, results: writer.results() };
+    return { lines: writer.lines, resumedFrom, complete: done, results: writer.results(), seconds: (Date.now() - started) / 1000 };
   } catch (e) {
     // Whatever was written in order before the failure stays, with a checkpoint saying so.
     await Promise.allSettled(running);

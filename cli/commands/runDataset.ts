@@ -124,7 +124,7 @@ export async function runDatasetCommand(
     progress.done();
     const summary = result.results.map(toSummary);
     if (args.flag("json")) {
-      io.stdout.write(`${JSON.stringify({ out: args.string("out"), lines: result.lines, resumedFrom: result.resumedFrom, complete: result.complete, tensors: summary }, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify({ out: args.string("out"), lines: result.lines, resumedFrom: result.resumedFrom, complete: result.complete, seconds: result.seconds, tensors: summary }, null, 2)}\n`);
     } else {
       io.stdout.write(formatSummary(summary));
     }
