@@ -170,7 +170,7 @@ export function profileSection(profiles: Array<{ title: string; command: string;
 }
 
 /** Dataset runs: examples per second, intv batched and per line against PyTorch with hooks. */
-export function datasetSection(result: DatasetResult): string {
+export function datasetSection(result: DatasetResult, commit: string): string {
   const find = (engine: DatasetRow["engine"], batch: number, workers = 0) => result.rows.find((r) => r.engine === engine && r.batch === batch && r.workers === workers);
   const perLine = find("intv", 1);
   const rate = (r: DatasetRow | undefined) => (r === undefined ? "—" : r.error !== undefined ? `**failed**: ${r.error}` : r.perSecond.toFixed(2));
@@ -192,7 +192,7 @@ export function datasetSection(result: DatasetResult): string {
     rows.push([`${w2.batch}, \`--workers 2\` (1 thread each)`, String(w2.examples), rate(w2), "—", "—", x(ratio(w2, perLine)), hours(w2), `${x(ratio(w2, w1))} the one-session rate`]);
   }
   const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(", ");
-  return `Run: ${result.started}, ${result.minutes.toFixed(0)} min; load average (1, 5, 15 min) ${load(result.loadBefore)} at the start, ${load(result.loadAfter)} at the end.\n\n` +
+  return `Run: ${result.started}, commit ${commit}, ${result.minutes.toFixed(0)} min; load average (1, 5, 15 min) ${load(result.loadBefore)} at the start, ${load(result.loadAfter)} at the end.\n\n` +
     `Threads: ${result.threads} for the one onnxruntime session and for PyTorch; \`--workers 2\` runs two sessions of one thread each. ` +
     `Each example writes 12 activations of ${SEQ_NOTE} (${(result.bytesPerExample / 1e6).toFixed(2)} MB). ` +
     `The last column but one extrapolates the measured rate to the issue's 20,000 examples.\n\n` +
