@@ -1,4 +1,5 @@
-// Lint configuration: the recommended rules of ESLint and typescript-eslint, on sources only.
+// Lint configuration: the recommended rules of ESLint and typescript-eslint, on sources only. Import
+// rules (no cycles, layers) are dependency-cruiser's: .dependency-cruiser.cjs, run by `npm run lint`.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 

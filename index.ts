@@ -34,8 +34,8 @@ export {
 export {
   MANIFEST_KEY, MANIFEST_FORMAT, NODE_NAME_PREFIX, parseManifest,
   type Manifest, type SaveEntry, type ParamEntry, type PassEntry, type TensorSpec, type Dim,
-} from "./compiler/manifest.js";
+} from "./common/index.js";
 export {
   DiagnosticError, InternalError, hasErrors, renderDiagnostics,
   type Diagnostic, type Span, type Severity, type Label,
-} from "./compiler/diagnostics/index.js";
+} from "./common/index.js";

@@ -3,6 +3,8 @@
 //
 // Accepted forms: `--name value`, `--name=value`, `-n value`, `--flag`, and `--` to end options.
 
+import { suggest } from "../common/index.js";
+
 export interface OptionSpec {
   /** Long name without dashes: `model` for `--model`. */
   name: string;
@@ -103,7 +105,7 @@ export function parseArgs(
       if (arg.length > 2) inline = arg.slice(2);
       shown = arg.slice(0, 2);
     }
-    if (!spec) throw new UsageError(`unknown option \`${shown}\`${suggest(shown, options)}`);
+    if (!spec) throw new UsageError(`unknown option \`${shown}\`${suggestOption(shown, options)}`);
 
     if (spec.value === undefined) {
       if (inline !== undefined) throw new UsageError(`option \`--${spec.name}\` takes no value`);
@@ -134,10 +136,9 @@ export function parseArgs(
   return { help: false, args: new ParsedArgs(given, values, flags) };
 }
 
-function suggest(shown: string, options: readonly OptionSpec[]): string {
-  const name = shown.replace(/^-+/, "");
-  const hit = options.find((o) => o.name.startsWith(name) || name.startsWith(o.name));
-  return hit ? ` (did you mean \`--${hit.name}\`?)` : "";
+function suggestOption(shown: string, options: readonly OptionSpec[]): string {
+  const hit = suggest(shown.replace(/^-+/, ""), options.map((o) => o.name), { prefixes: true });
+  return hit !== undefined ? ` (did you mean \`--${hit}\`?)` : "";
 }
 
 /** The options block of a command's help text. */

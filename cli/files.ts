@@ -1,9 +1,7 @@
-// Files the command line writes besides models (manifests, SVG): atomically, never over an input,
-// and with a message that names the file and says what is wrong (not the temporary file's name).
+// Files the command line writes: never over an input, and with a message that names the file and
+// says what is wrong (not the temporary file's name). Writing atomically is common/atomicWrite.ts.
 
-import { randomBytes } from "node:crypto";
 import { realpathSync } from "node:fs";
-import { open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 
 /** True when `a` and `b` name the same file, whatever the spelling or symlinks. */
@@ -20,33 +18,6 @@ export function sameFile(a: string, b: string): boolean {
     }
   };
   return real(a) === real(b);
-}
-
-/** Write `data` to a new temporary file next to `file`; returns its path (rename it into place). */
-export async function writeTemporary(file: string, data: string | Uint8Array): Promise<string> {
-  const tmp = path.join(path.dirname(path.resolve(file)), `.intv-tmp-${path.basename(file)}-${process.pid}-${randomBytes(4).toString("hex")}`);
-  const fh = await open(tmp, "wx");
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await fh.close();
-  return tmp;
-}
-
-/** Replace `file` with `data`, or leave it as it was. */
-export async function writeAtomically(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = await writeTemporary(file, data);
-  try {
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
 }
 
 /** `cannot write `FILE`: why`, in words, for a failed write of `file`. */

@@ -1,7 +1,7 @@
 // Everything the command line prints goes through here: diagnostics and errors to stderr, tables
 // and data to stdout, a progress line on stderr when it is a terminal. Exit statuses live here too.
 
-import { renderDiagnostics, type Diagnostic } from "../compiler/diagnostics/index.js";
+import { renderDiagnostics, type Diagnostic } from "../common/index.js";
 
 export const EXIT = {
   /** Success. */

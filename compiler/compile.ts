@@ -1,18 +1,26 @@
-// The compiler driver: parse → load model → resolve and lower → check → emit.
-// Results are data — `{ model, manifest, diagnostics }` — and `compileOrThrow` wraps it.
+// The compiler driver: parse → load model → resolve → splice → check → optimize → emit, each
+// stage a function from data to data (see `compile`). Results are data — `{ model, manifest,
+// diagnostics }` — and `compileOrThrow` wraps it.
+//
+// Unlike STYLE.md's "parse → resolve → lower → splice → check → emit", lowering and splicing are
+// not stages after resolution: a statement must see the graph as the statements before it left it
+// (a read after a patch reads the patched value), so resolve/ calls lower/ and splice/ as it
+// reaches each statement. Their code still lives in those folders; the splice stage here finishes
+// what needs the whole script (the model's outputs get their names back).
 
-import { parse } from "../grammar/index.js";
-import { DiagnosticError, hasErrors, type Diagnostic } from "./diagnostics/index.js";
+import { diagnostic, DiagnosticError, hasErrors, type Diagnostic, type Manifest } from "../common/index.js";
+import { parse, type Script } from "../grammar/index.js";
+import { check } from "./check/index.js";
+import { emit } from "./emit.js";
+import { readScriptFiles } from "./files.js";
 import { importModel, inferTypes, predecessorValues, toposort, type IrModel, type Node } from "./ir/index.js";
+import { checkSourceSize, DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { buildModuleTree, type ModuleTree } from "./modules/index.js";
 import { readModelFile, decodeModel, OnnxFormatError, type ModelProto } from "./onnx/index.js";
-import { Interpreter, DEFAULT_LIMITS, type Limits } from "./resolve/index.js";
-import { checkCycles, laterPatchWarnings, removeDead, unreachedPatchWarnings, unusedParamWarnings } from "./check/index.js";
-import { buildManifest, emitModel, restoreOutputNames } from "./emit.js";
-import { readScriptFiles } from "./files.js";
-import { inlineOutputIdentities } from "./outputs.js";
-import type { Manifest } from "./manifest.js";
+import { optimize } from "./optimize/index.js";
 import { buildPlan, type InterventionPlan } from "./plan.js";
+import { resolve, type ResolveInput } from "./resolve/index.js";
+import { splice } from "./splice/index.js";
 
 export interface CompileOptions {
   /** The script's text. */
@@ -88,66 +96,58 @@ function nodeOnCycle(cyclic: Node[]): Node {
   return node;
 }
 
+/**
+ * The pipeline, one line per stage: parse → load the model (and the files the script names) →
+ * resolve (runs the script, lowering and splicing as it goes) → splice (finish) → check →
+ * optimize → emit. Each stage takes the data the one before gave; a stage that finds errors ends
+ * the pipeline with every diagnostic so far.
+ */
 export async function compile(options: CompileOptions): Promise<CompileResult> {
   checkOptions(options);
   const { source, filename } = options;
-  const sources = new Map([[filename, source]]);
-  let plan: InterventionPlan | null = null;
-  const done = (diagnostics: Diagnostic[], model: ModelProto | null = null, manifest: Manifest | null = null): CompileResult => ({ model, manifest, diagnostics, sources, plan });
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const sources = new Map([[filename, source]]);
+  const result = (diagnostics: Diagnostic[], done: Partial<Pick<CompileResult, "model" | "manifest" | "plan">> = {}): CompileResult =>
+    ({ model: done.model ?? null, manifest: done.manifest ?? null, diagnostics, sources, plan: done.plan ?? null });
 
-  // size: a script past the limit is not parsed at all
-  if (Buffer.byteLength(source, "utf8") > limits.maxSourceBytes) {
-    return done([{ code: "E0405", severity: "error", message: `the script \`${filename}\` is larger than the limit of ${limits.maxSourceBytes} bytes`, help: "raise the limit with `--max-source-bytes N` if this is intended" }]);
-  }
-
-  // parse
+  const tooLarge = checkSourceSize(source, filename, limits);
+  if (tooLarge) return result([tooLarge]);
   const parsed = parse(source, filename);
-  const diagnostics = [...parsed.diagnostics];
-  if (hasErrors(diagnostics)) return done(diagnostics);
+  if (hasErrors(parsed.diagnostics)) return result(parsed.diagnostics);
+  const loaded = await loadForScript(options, parsed.script, limits);
+  const diagnostics = [...parsed.diagnostics, ...loaded.diagnostics];
+  if (!loaded.input) return result(diagnostics);
+  const resolution = resolve(loaded.input);
+  diagnostics.push(...resolution.diagnostics);
+  if (hasErrors(diagnostics)) return result(diagnostics);
+  const plan = buildPlan(resolution);
+  const spliced = splice(resolution);
+  diagnostics.push(...check(spliced));
+  if (hasErrors(diagnostics)) return result(diagnostics, { plan });
+  const { model, manifest } = emit(optimize(spliced), { filename, source });
+  return result(diagnostics, { model, manifest, plan });
+}
 
-  // load the model and the files the script names
-  let proto: ModelProto;
+/**
+ * The model, decoded, typed and checked (E0701, E0702), with its module tree; and the files the
+ * script names (E0402). `input` is null when the model cannot be used.
+ */
+async function loadForScript(options: CompileOptions, script: Script, limits: Limits): Promise<{ input: ResolveInput | null; diagnostics: Diagnostic[] }> {
   let loaded: LoadedModel;
   try {
-    proto = await loadModel(options.model);
-    loaded = prepareModel(proto);
+    loaded = prepareModel(await loadModel(options.model));
   } catch (e) {
     // Name the file: errors found after decoding (a duplicate name, a cycle) do not.
     const message = (e as Error).message;
     const file = typeof options.model === "string" && !message.startsWith(options.model) ? `${options.model}: ` : "";
-    return done([...diagnostics, { code: "E0701", severity: "error", message: `cannot read the model: ${file}${message}` }]);
+    return { input: null, diagnostics: [diagnostic("E0701", `cannot read the model: ${file}${message}`)] };
   }
   if (loaded.ir.opset < MIN_OPSET) {
-    return done([...diagnostics, { code: "E0702", severity: "error", message: `the model uses ONNX opset ${loaded.ir.opset}; intv needs opset ${MIN_OPSET} or later`, help: "re-export the model with `opset_version=14` or later" }]);
+    return { input: null, diagnostics: [diagnostic("E0702", `the model uses ONNX opset ${loaded.ir.opset}; intv needs opset ${MIN_OPSET} or later`)] };
   }
-  const files = await readScriptFiles(parsed.script, filename, options.allowPaths ?? [], diagnostics);
-
-  // resolve and lower
-  const { ir, tree } = loaded;
-  const modelInputs = ir.graph.inputs.filter((v) => !v.initializer);
-  const modelOutputs = [...ir.graph.outputs];
-  const interp = new Interpreter({ script: parsed.script, model: ir, tree, files, limits });
-  interp.run();
-  diagnostics.push(...interp.diagnostics);
-  if (hasErrors(diagnostics)) return done(diagnostics);
-  plan = buildPlan(interp, tree);
-  restoreOutputNames(ir.graph, modelOutputs, interp.b);
-
-  // check
-  const copies = new Map<import("./ir/index.js").Node, import("./ir/index.js").Node>();
-  for (const p of interp.passes) if (p.copy) for (const [orig, c] of p.copy.nodes) copies.set(c, orig);
-  const cycles = checkCycles(ir.graph, interp.patches, interp.reads, tree, copies);
-  if (cycles.length > 0) return done([...diagnostics, ...cycles]);
-  diagnostics.push(...laterPatchWarnings(ir.graph, interp.patches, interp.reads));
-  diagnostics.push(...unreachedPatchWarnings(ir.graph, interp.patches));
-  removeDead(ir.graph, interp.originalNodes);
-  inlineOutputIdentities(ir.graph, interp.originalNodes);
-  diagnostics.push(...unusedParamWarnings(interp.params));
-
-  // emit
-  const manifest = buildManifest(interp, ir, filename, source, modelInputs, modelOutputs);
-  return done(diagnostics, emitModel(ir, manifest), manifest);
+  const diagnostics: Diagnostic[] = [];
+  const files = await readScriptFiles(script, options.filename, options.allowPaths ?? [], diagnostics);
+  return { input: { script, model: loaded.ir, tree: loaded.tree, files, limits }, diagnostics };
 }
 
 /** `compile`, throwing a DiagnosticError (carrying every diagnostic) when there are errors. */

@@ -1,30 +1,33 @@
-// Emit: the manifest and the compiled ModelProto. Graph outputs of the model keep their names
-// (a patched output gets an Identity carrying the original name), so the compiled model is a
-// drop-in replacement for the original.
+// Emit: the manifest and the compiled ModelProto, from the spliced, optimized graph. The manifest
+// (common/formats/manifest.ts) goes into the model's `metadata_props`, so the compiled model
+// describes itself.
 
 import { createHash } from "node:crypto";
-import type { Graph, IrModel, Value } from "./ir/index.js";
-import { exportModel } from "./ir/index.js";
+import { elemTypeName, MANIFEST_FORMAT, MANIFEST_KEY, type Manifest, type TensorSpec } from "../common/index.js";
+import { exportModel, type IrModel, type Value } from "./ir/index.js";
 import type { ModelProto } from "./onnx/index.js";
-import { elemTypeName } from "./onnx/index.js";
-import { MANIFEST_FORMAT, MANIFEST_KEY, type Manifest, type TensorSpec } from "./manifest.js";
-import type { Interpreter } from "./resolve/index.js";
+import type { PassState } from "./splice/index.js";
+import type { ParamRecord, SaveRecord } from "./resolve/index.js";
 import { COMPILER_VERSION } from "./version.js";
-import type { Builder } from "./lower/builder.js";
 
-/** Give patched graph outputs their original names back. */
-export function restoreOutputNames(graph: Graph, originals: Value[], b: Builder): void {
-  originals.forEach((orig, i) => {
-    const now = graph.outputs[i];
-    if (!now || now === orig) return;
-    const name = orig.name;
-    graph.rename(orig, b.freshName(`${name}.unpatched`));
-    b.span = null;
-    const id = b.op1("Identity", [now]);
-    graph.rename(id, name);
-    b.model.names.add(name);
-    graph.outputs[i] = id;
-  });
+/** What emitting needs of the compiled graph and the script's records. */
+export interface EmitInput {
+  model: IrModel;
+  passes: readonly PassState[];
+  saves: readonly SaveRecord[];
+  params: readonly ParamRecord[];
+  /** The model's own inputs (without initializers) and outputs, before the script changed anything. */
+  original: { inputs: readonly Value[]; outputs: readonly Value[] };
+}
+
+export interface Emitted {
+  model: ModelProto;
+  manifest: Manifest;
+}
+
+export function emit(input: EmitInput, script: { filename: string; source: string }): Emitted {
+  const manifest = buildManifest(input, script.filename, script.source);
+  return { model: emitModel(input.model, manifest), manifest };
 }
 
 function spec(v: Value): TensorSpec {
@@ -32,19 +35,18 @@ function spec(v: Value): TensorSpec {
   return { elemType: t?.elemType ? elemTypeName(t.elemType) ?? "unknown" : "unknown", shape: t?.shape ?? null };
 }
 
-export function buildManifest(interp: Interpreter, model: IrModel, filename: string, source: string, modelInputs: Value[], modelOutputs: Value[]): Manifest {
+export function buildManifest(input: EmitInput, filename: string, source: string): Manifest {
   return {
     format: MANIFEST_FORMAT,
     compilerVersion: COMPILER_VERSION,
     script: filename,
     sourceHash: createHash("sha256").update(source).digest("hex"),
-    passes: interp.passes.map((p) => ({ name: p.name, overrides: p.overrides.map((o) => ({ ...o })) })),
-    saves: interp.saves.map((s) => ({ name: s.name, output: s.output.name, ...spec(s.output), pass: s.pass.name, line: s.span.line, col: s.span.col })),
-    params: interp.params.map((p) => ({ name: p.name, input: p.input.name, ...spec(p.input), hasDefault: p.hasDefault })),
-    modelInputs: modelInputs.map((v) => ({ name: v.name, ...spec(v) })),
-    modelOutputs: modelOutputs.map((v) => ({ name: v.name, ...spec(v) })),
+    passes: input.passes.map((p) => ({ name: p.name, overrides: p.overrides.map((o) => ({ ...o })) })),
+    saves: input.saves.map((s) => ({ name: s.name, output: s.output.name, ...spec(s.output), pass: s.pass.name, line: s.span.line, col: s.span.col })),
+    params: input.params.map((p) => ({ name: p.name, input: p.input.name, ...spec(p.input), hasDefault: p.hasDefault })),
+    modelInputs: input.original.inputs.map((v) => ({ name: v.name, ...spec(v) })),
+    modelOutputs: input.original.outputs.map((v) => ({ name: v.name, ...spec(v) })),
   };
-  void model;
 }
 
 export function emitModel(model: IrModel, manifest: Manifest): ModelProto {

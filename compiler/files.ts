@@ -5,10 +5,9 @@
 import { realpath, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Expr, Script, Stmt } from "../grammar/index.js";
-import type { Diagnostic, Span } from "./diagnostics/index.js";
+import { decodeNpy, diagnostic, type Diagnostic, type Span } from "../common/index.js";
 import { readModelFile } from "./onnx/index.js";
 import type { TensorProto } from "./onnx/index.js";
-import { decodeNpy } from "../runtime/npy.js";
 import type { LoadedFile } from "./resolve/index.js";
 import { elemTypeCode } from "./onnx/index.js";
 
@@ -114,7 +113,7 @@ export async function readScriptFiles(script: Script, scriptPath: string, allow:
     if (files.has(ref.path)) continue;
     const where = await confined(dir, ref.path, allow);
     if (typeof where !== "string") {
-      diagnostics.push({ code: "E0402", severity: "error", message: where.error, span: ref.span, help: where.help });
+      diagnostics.push(diagnostic("E0402", where.error, { span: ref.span, help: where.help }));
       files.set(ref.path, { kind: "error" });
       continue;
     }
@@ -122,7 +121,7 @@ export async function readScriptFiles(script: Script, scriptPath: string, allow:
       if (ref.kind === "onnx") files.set(ref.path, { kind: "onnx", model: (await readModelFile(where)).model });
       else files.set(ref.path, { kind: "npy", tensor: npyToTensor(await readFile(where), ref.path) });
     } catch (e) {
-      diagnostics.push({ code: "E0402", severity: "error", message: `cannot read \`${ref.path}\`: ${(e as Error).message}`, span: ref.span });
+      diagnostics.push(diagnostic("E0402", `cannot read \`${ref.path}\`: ${(e as Error).message}`, { span: ref.span }));
       files.set(ref.path, { kind: "error" });
     }
   }

@@ -3,9 +3,10 @@
 // with the places their values come from.
 
 import type { Value } from "./ir/index.js";
-import { NODE_NAME_PREFIX } from "./manifest.js";
-import type { Interpreter, ReadRecord } from "./resolve/index.js";
+import { NODE_NAME_PREFIX } from "../common/index.js";
+import type { ReadRecord, SaveRecord } from "./resolve/index.js";
 import type { ModuleTree } from "./modules/index.js";
+import type { PassState, PatchRecord } from "./splice/index.js";
 
 export interface PlanPlace {
   /** As the user writes it: `transformer.h[2].mlp.output`. */
@@ -44,9 +45,19 @@ export interface InterventionPlan {
   patches: PlanPatch[];
 }
 
-export function buildPlan(interp: Interpreter, tree: ModuleTree): InterventionPlan {
+/** What the plan is made of: a resolution's records. */
+export interface PlanInput {
+  tree: ModuleTree;
+  passes: readonly PassState[];
+  reads: readonly ReadRecord[];
+  saves: readonly SaveRecord[];
+  patches: readonly PatchRecord[];
+}
+
+export function buildPlan(input: PlanInput): InterventionPlan {
+  const { tree } = input;
   const readsByValue = new Map<Value, ReadRecord>();
-  for (const r of interp.reads) if (!readsByValue.has(r.value)) readsByValue.set(r.value, r);
+  for (const r of input.reads) if (!readsByValue.has(r.value)) readsByValue.set(r.value, r);
   const places = new Map<string, PlanPlace>();
   const modules = new Map(tree.all().map((m) => [m.displayPath, m]));
   const place = (display: string, pass: string, module: string | null, rank: number) => {
@@ -77,12 +88,12 @@ export function buildPlan(interp: Interpreter, tree: ModuleTree): InterventionPl
     }
     return [...found.values()];
   };
-  const saves = interp.saves.map((s) => ({ name: s.name, pass: s.pass.name, line: s.span.line, from: sources(s.value) }));
-  const patches = interp.patches.map((p) => {
+  const saves = input.saves.map((s) => ({ name: s.name, pass: s.pass.name, line: s.span.line, from: sources(s.value) }));
+  const patches = input.patches.map((p) => {
     const mod = p.port.module;
     place(p.display, p.pass.name, mod ? mod.displayPath : null, mod ? mod.rank() : -1);
     return { target: p.display, pass: p.pass.name, line: p.span.line, from: sources(p.value) };
   });
   const ordered = [...places.values()].sort((a, b) => (a.pass === b.pass ? a.rank - b.rank : 0));
-  return { passes: interp.passes.map((p) => p.name), places: ordered, saves, patches };
+  return { passes: input.passes.map((p) => p.name), places: ordered, saves, patches };
 }

@@ -9,7 +9,7 @@
 //   - A statement whose name could not be read (`let = 1`) is left out of the AST; one with an
 //     unreadable expression is kept, with an `Error` in its place.
 
-import type { Span } from "../compiler/diagnostics/diagnostic.js";
+import type { Span } from "../common/index.js";
 
 export type { Span };
 

@@ -6,7 +6,7 @@
 // Codes: E0001 a character or string the lexer cannot read; E0002 a token the parser did not
 // expect or a token that is missing; E0003 a script nested too deeply to parse (see MAX_NESTING).
 
-import type { Diagnostic } from "../compiler/diagnostics/diagnostic.js";
+import type { Diagnostic } from "../common/index.js";
 import type { IToken } from "chevrotain";
 import type { Expr, Script, Stmt } from "./ast.js";
 import { tokenize, tokenSpan } from "./lexer.js";

@@ -8,7 +8,7 @@
 //     good message instead of a lexer-mode error.
 
 import { Lexer, type ILexingError, type IToken } from "chevrotain";
-import type { Diagnostic, Span } from "../compiler/diagnostics/diagnostic.js";
+import type { Diagnostic, Span } from "../common/index.js";
 import { printString } from "./print.js";
 import {
   allTokens,

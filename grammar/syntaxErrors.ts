@@ -7,7 +7,7 @@
 // An error about a missing `}`, `)` or `]` carries a label at the bracket that was left open.
 
 import { EOF, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
-import type { Diagnostic, Label, Span } from "../compiler/diagnostics/diagnostic.js";
+import type { Diagnostic, Label, Span } from "../common/index.js";
 import type { SyntaxErrorInfo } from "./parser.js";
 import {
   Comma,

@@ -11,7 +11,7 @@
 // of `=` is the resolver's question: E0211.)
 
 import type { CstNode, IToken } from "chevrotain";
-import type { Diagnostic, Span } from "../compiler/diagnostics/diagnostic.js";
+import type { Diagnostic, Span } from "../common/index.js";
 import type { AssignOperator, BinaryOp, Expr, IndexItem, Iterable, KwArg, ParamDim, Stmt } from "./ast.js";
 import type {
   ArgumentCstChildren,

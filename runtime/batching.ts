@@ -16,11 +16,10 @@
 // the first padded one) against per-line runs, byte for byte, which catches what shapes cannot
 // show: a script that mixes the examples of a batch, or patches a position counted from the end.
 
-import type { Dim } from "../compiler/manifest.js";
 import type { InputSpec } from "./inputs.js";
 import type { RunResult } from "./runtime.js";
 import { concatPadded, cutBox, sameTensor } from "./tensorBox.js";
-import { describeTensor, type Tensor } from "./tensor.js";
+import { describeTensor, type Dim, type Tensor } from "../common/index.js";
 
 /** A dataset run cannot go on as asked (the message says why and what to do instead). */
 export class DatasetError extends Error {

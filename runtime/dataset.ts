@@ -13,12 +13,11 @@ import { DatasetError, batchKey, packBatch, planBatches, resultKey, unpackBatch,
 import { RuntimeDiagnosticError, RuntimeInputError } from "./errors.js";
 import { prepareInputs, type InputSpec, type InputValue } from "./inputs.js";
 import { openLines, type Cursor, type Line, type LinesSpec } from "./lines.js";
-import type { Manifest } from "../compiler/manifest.js";
 import type { ValueInfo } from "./model-info.js";
 import type { RunResult, Runtime } from "./runtime.js";
 import { DatasetWriter, type WrittenResult } from "./streamWriter.js";
 import { sameTensor } from "./tensorBox.js";
-import type { Tensor } from "./tensor.js";
+import type { Manifest, Tensor } from "../common/index.js";
 
 /** Runs one batch (or one line) of inputs; several at once when `concurrency` > 1. */
 export interface DatasetRunner {

@@ -7,8 +7,7 @@
 //   compiler inserted (`intv/FILE:LINE:COL/Op`) becomes E0601 at that script location; a failure
 //   in one of the model's own nodes becomes E0602 naming the node; anything else E0603.
 
-import { DiagnosticError, type Diagnostic, type Span } from "../compiler/diagnostics/index.js";
-import { NODE_NAME_PREFIX } from "../compiler/manifest.js";
+import { diagnostic, DiagnosticError, NODE_NAME_PREFIX, type Diagnostic, type Span } from "../common/index.js";
 
 export class ModelLoadError extends Error {
   constructor(message: string) {
@@ -42,9 +41,6 @@ export class RuntimeDiagnosticError extends DiagnosticError {
   }
 }
 
-export const RUN_FAILURE_IN_SCRIPT = "E0601";
-export const RUN_FAILURE_IN_MODEL = "E0602";
-export const RUN_FAILURE = "E0603";
 
 /** Where an inserted node came from, parsed from its name: `intv/steer.intv:7:1/Add_3`. */
 export interface InsertedNodeOrigin {
@@ -72,26 +68,20 @@ export function diagnoseRunError(error: unknown, sources?: ReadonlyMap<string, s
   const text = error instanceof Error ? error.message : String(error);
   const m = /running (\S+) node\. Name:'([^']*)' Status Message: ([\s\S]*)$/.exec(text);
   if (!m) {
-    return { code: RUN_FAILURE, severity: "error", message: `onnxruntime failed: ${cleanOrtMessage(text)}` };
+    return diagnostic("E0603", `onnxruntime failed: ${cleanOrtMessage(text)}`);
   }
   const [, opType, nodeName, status] = m as unknown as [string, string, string, string];
   const detail = cleanOrtMessage(status);
   const origin = parseInsertedNodeName(nodeName);
   if (!origin) {
-    return {
-      code: RUN_FAILURE_IN_MODEL,
-      severity: "error",
-      message: `model failure in node \`${nodeName}\` (${opType}): ${detail}`,
+    return diagnostic("E0602", `model failure in node \`${nodeName}\` (${opType}): ${detail}`, {
       notes: ["the failing node is part of the model, not inserted by the script"],
-    };
+    });
   }
-  return {
-    code: RUN_FAILURE_IN_SCRIPT,
-    severity: "error",
-    message: `run-time failure in \`${opType || origin.op}\` from this line: ${detail}`,
+  return diagnostic("E0601", `run-time failure in \`${opType || origin.op}\` from this line: ${detail}`, {
     span: spanAt(origin.file, origin.line, origin.col, sources?.get(origin.file)),
     notes: [`in node \`${nodeName}\` of the compiled model`],
-  };
+  });
 }
 
 /** A span at LINE:COL (1-based); exact when the source is known, one character long otherwise. */

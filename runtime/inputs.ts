@@ -2,11 +2,10 @@
 // consistency of symbolic dimensions across inputs. Nested arrays and plain numbers are converted
 // to the declared element type here. Every problem is collected; the caller throws them together.
 
-import type { Dim } from "../compiler/manifest.js";
 import {
-  ELEM_SIZE, allocate, describeTensor, isElemName, numberToHalf, sizeOf,
-  type ElemName, type Tensor, type TypedArray,
-} from "./tensor.js";
+  ELEM_SIZE, allocate, describeTensor, isElemName, numberToHalf, sizeOf, suggest,
+  type Dim, type ElemName, type Tensor, type TypedArray,
+} from "../common/index.js";
 
 /** One value the compiled model takes: a model input or a script param. */
 export interface InputSpec {
@@ -84,38 +83,12 @@ export function prepareInputs(
 function unknownInput(name: string, specs: readonly InputSpec[]): string {
   const inputs = specs.filter((s) => s.kind === "input").map((s) => `\`${s.name}\``);
   const params = specs.filter((s) => s.kind === "param").map((s) => `\`${s.name}\``);
-  const close = closest(name, specs.map((s) => s.name));
+  const close = suggest(name, specs.map((s) => s.name));
   const parts = [];
   if (inputs.length) parts.push(`inputs ${inputs.join(", ")}`);
   if (params.length) parts.push(`params ${params.join(", ")}`);
   const takes = parts.length ? `; the model takes ${parts.join(" and ")}` : "; the model takes no inputs";
   return `unknown input \`${name}\`${close ? ` (did you mean \`${close}\`?)` : ""}${takes}`;
-}
-
-/** The candidate within edit distance 2 (or a third of the name's length), if any. */
-export function closest(name: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const c of candidates) {
-    const d = editDistance(name, c);
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,6 +107,11 @@ function toTensor(spec: InputSpec, value: InputValue, problems: string[]): Tenso
     }
     return { type: value.type, dims: [...value.dims], data: value.data } as Tensor;
   }
+  const shape = notAnInput(value);
+  if (shape) {
+    problems.push(`${where}: ${shape}`);
+    return null;
+  }
   const type = spec.elemType;
   if (type === null || !isElemName(type)) {
     problems.push(type === null
@@ -146,6 +124,30 @@ function toTensor(spec: InputSpec, value: InputValue, problems: string[]): Tenso
   } catch (e) {
     problems.push(`${where}: ${(e as Error).message}`);
     return null;
+  }
+}
+
+/**
+ * Why `value` is neither a tensor, a nested array nor a number, or null when it may be one: an
+ * object that is not `{ type, dims, data }` (`{ type, shape, data }` is a natural slip) or a bare
+ * typed array is named with what was expected, rather than failing later on its contents.
+ */
+function notAnInput(value: unknown): string | null {
+  const expected = "a tensor `{ type, dims, data }`, a nested array or a number";
+  if (ArrayBuffer.isView(value)) return `expected ${expected}, got a ${value.constructor.name}; give its shape and type: \`{ type, dims, data }\``;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const keys = Object.keys(value);
+  const shown = keys.length > 0 ? `an object with ${keys.map((k) => `\`${k}\``).join(", ")}` : "an empty object";
+  const hint = "shape" in value && !("dims" in value) ? " (a tensor's shape is its `dims`)" : "";
+  return `expected ${expected}, got ${shown}${hint}`;
+}
+
+/** A value as a message shows it: JSON where it can be (BigInt included), else its string form. */
+function show(v: unknown): string {
+  try {
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? `${x}n` : x)) ?? String(v);
+  } catch {
+    return String(v);
   }
 }
 
@@ -199,7 +201,7 @@ const what = (type: ElemName): string => (type === "bool" ? "boolean" : "number"
 
 function makeSetter(type: ElemName, data: TypedArray): (i: number, v: unknown, path: number[]) => void {
   const bad = (v: unknown, path: number[], why: string): never => {
-    throw new Error(`${at(path)} is ${JSON.stringify(v) ?? String(v)}: ${why}`);
+    throw new Error(`${at(path)} is ${show(v)}: ${why}`);
   };
   if (type === "bool") {
     return (i, v, path) => {

@@ -6,10 +6,8 @@
 import { open, readdir, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { InputValue } from "./inputs.js";
-import { NpyError, readNpy } from "./npy.js";
-import { NpyRows } from "./npyStream.js";
 import { DatasetError } from "./batching.js";
-import type { Tensor } from "./tensor.js";
+import { NpyError, NpyRows, readNpy, type Tensor } from "../common/index.js";
 
 /** Where a dataset's lines come from. */
 export type LinesSpec =

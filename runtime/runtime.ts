@@ -9,13 +9,13 @@
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { InferenceSession, Tensor as OrtTensor } from "onnxruntime-node";
-import { MANIFEST_KEY, parseManifest, type Manifest } from "../compiler/manifest.js";
+import { MANIFEST_KEY, isElemName, parseManifest, type Manifest, type Tensor } from "../common/index.js";
+import { OnnxFormatError } from "../compiler/index.js";
 import { detachInitializers } from "./defaults.js";
 import { ModelLoadError, RuntimeDiagnosticError, RuntimeInputError, cleanOrtMessage, diagnoseRunError } from "./errors.js";
 import { prepareInputs, type InputSpec, type InputValue } from "./inputs.js";
-import { ModelFormatError, readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
+import { readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
 import { loadOnnxRuntime, type OnnxRuntime } from "./ort.js";
-import { isElemName, type Tensor } from "./tensor.js";
 
 /**
  * An onnxruntime execution provider: a name (`"cpu"`, `"cuda"`) or a name with its options
@@ -265,7 +265,7 @@ function checkOptions(what: string, options: object, known: readonly string[]): 
 }
 
 function describeLoadError(e: unknown): string {
-  if (e instanceof ModelFormatError) return e.message;
+  if (e instanceof OnnxFormatError) return e.message;
   const err = e as NodeJS.ErrnoException;
   if (err.code === "ENOENT") return "no such file";
   if (err.code === "EISDIR") return "it is a directory";

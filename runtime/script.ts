@@ -8,7 +8,8 @@
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { DiagnosticError, hasErrors, type Diagnostic } from "../compiler/diagnostics/index.js";
+import { DiagnosticError, hasErrors, type Diagnostic } from "../common/index.js";
+import { compile, encodeModel } from "../compiler/index.js";
 import type { InputValue } from "./inputs.js";
 import { loadOnnxRuntime } from "./ort.js";
 import { Runtime, type RunOptions, type RunResult, type RuntimeOptions } from "./runtime.js";
@@ -94,7 +95,6 @@ function evictOldest(): void {
 
 async function compileAndLoad(options: RunScriptOptions, source: string): Promise<{ runtime: Runtime; diagnostics: Diagnostic[] }> {
   await loadOnnxRuntime(); // without it, say so before compiling
-  const { compile, encodeModel } = await import("../compiler/index.js");
   const compileOptions: { source: string; filename: string; model: string; allowPaths?: string[] } = {
     source, filename: options.script, model: options.model,
   };

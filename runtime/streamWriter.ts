@@ -23,10 +23,8 @@ import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DatasetError, resultKey, type ResultSpec } from "./batching.js";
 import type { Cursor } from "./lines.js";
-import { NpyError } from "./npy.js";
-import { NpyAppender, reservedHeaderBytes } from "./npyStream.js";
 import type { RunResult } from "./runtime.js";
-import { describeTensor, halfToNumber, isElemName, type ElemName, type Tensor } from "./tensor.js";
+import { NpyAppender, NpyError, describeTensor, halfToNumber, isElemName, reservedHeaderBytes, type ElemName, type Tensor } from "../common/index.js";
 
 export const STATE_FILE = ".intv-run.json";
 const STATE_FORMAT = "intv-run/1";

@@ -2,7 +2,7 @@
 // operation copies runs along the last axes that are contiguous in both tensors, so a batch of
 // activations is split into its lines with a few large copies, not one per element.
 
-import { allocate, sizeOf, type Tensor, type TypedArray } from "./tensor.js";
+import { allocate, sizeOf, type Tensor, type TypedArray } from "../common/index.js";
 
 /**
  * Copy the box of `size` starting at `srcStart` in `src` (shape `srcDims`) to `dstStart` in `dst`

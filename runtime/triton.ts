@@ -13,7 +13,7 @@
 //
 // Format: https://github.com/triton-inference-server/server/blob/main/docs/user_guide/model_configuration.md
 
-import type { Dim, Manifest } from "../compiler/manifest.js";
+import type { Dim, Manifest } from "../common/index.js";
 import type { ValueInfo } from "./model-info.js";
 
 const TRITON_TYPES: Record<string, string> = {

@@ -3,12 +3,11 @@
 // Bundled as its own file (tools/bundle.ts), found next to the code that starts it.
 
 import { parentPort, workerData } from "node:worker_threads";
-import type { Manifest } from "../compiler/manifest.js";
 import { RuntimeDiagnosticError, RuntimeInputError } from "./errors.js";
 import type { InputSpec } from "./inputs.js";
 import type { ValueInfo } from "./model-info.js";
 import { Runtime, type RuntimeOptions } from "./runtime.js";
-import type { Tensor } from "./tensor.js";
+import type { Manifest, Tensor } from "../common/index.js";
 
 export interface WorkerInit {
   /** A model path, or its bytes in a SharedArrayBuffer (shared by every worker, not copied). */

@@ -5,13 +5,12 @@
 
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { Manifest } from "../compiler/manifest.js";
 import type { DatasetRunner } from "./dataset.js";
 import { ModelLoadError, RuntimeDiagnosticError, RuntimeInputError } from "./errors.js";
 import type { InputSpec } from "./inputs.js";
 import type { ValueInfo } from "./model-info.js";
 import type { RunResult, RuntimeOptions } from "./runtime.js";
-import type { Tensor } from "./tensor.js";
+import type { Manifest, Tensor } from "../common/index.js";
 import type { FromWorker, SerializedError, ToWorker, WorkerInit } from "./worker.js";
 
 /** Threads inside an operator for each of `workers` sessions on this machine. */

@@ -20,7 +20,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import os from "node:os";
 import path from "node:path";
 import { readModelFile } from "../compiler/onnx/index.js";
-import { MANIFEST_KEY, parseManifest } from "../compiler/manifest.js";
+import { MANIFEST_KEY, parseManifest } from "../common/index.js";
 import { ONNXRUNTIME_RANGE, readNpy, toNumbers, type ElemName, type Tensor, type TypedArray } from "../runtime/index.js";
 import { assertClose } from "./helpers.js";
 

@@ -9,11 +9,9 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { DatasetError, packBatch, planBatches, unpackBatch, type ResultSpec } from "../runtime/batching.js";
 import type { InputSpec } from "../runtime/inputs.js";
-import { encodeNpy, readNpy, writeNpy } from "../runtime/npy.js";
-import { NpyAppender, NpyRows, reservedHeaderBytes } from "../runtime/npyStream.js";
+import { NpyAppender, NpyRows, encodeNpy, readNpy, reservedHeaderBytes, writeNpy, type Tensor } from "../common/index.js";
 import { DatasetWriter, STATE_FILE } from "../runtime/streamWriter.js";
 import { concatPadded, copyBox, cutBox } from "../runtime/tensorBox.js";
-import type { Tensor } from "../runtime/tensor.js";
 import { progressLine } from "../cli/commands/runDataset.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "intv-dataset-units-"));

@@ -101,8 +101,9 @@ describe("batched runs write the per-line run's files, byte for byte", () => {
     const perLine = newDir();
     let r = intv("run", SAVE_MLPS, "--model", GPT2, "--inputs", mixed, "--out", perLine);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /\nmlp\[0\] +\[159, 32\] ragged +float32/);
-    assert.match(r.stdout, /\noutput\.logits +\[159, 96\] ragged +float32/);
+    // 155 tokens in all: each line's rows, concatenated.
+    assert.match(r.stdout, /\nmlp\[0\] +\[155, 32\] ragged +float32/);
+    assert.match(r.stdout, /\noutput\.logits +\[155, 96\] ragged +float32/);
     const batched = newDir();
     r = intv("run", SAVE_MLPS, "--model", GPT2, "--inputs", mixed, "--out", batched, "--batch-size", "4");
     assert.equal(r.status, 0, r.stderr);

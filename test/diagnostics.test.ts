@@ -10,7 +10,7 @@ import {
   suggest,
   type Diagnostic,
   type Span,
-} from "../compiler/diagnostics/index.js";
+} from "../common/index.js";
 import { parse } from "../grammar/index.js";
 
 const FILE = "script.intv";
@@ -65,7 +65,7 @@ describe("renderDiagnostic", () => {
   test("a label on another line, a warning, and a gutter wide enough for both line numbers", () => {
     const long = Array.from({ length: 12 }, (_, i) => `let x${i + 1} = ${i}`).join("\n");
     const d: Diagnostic = {
-      code: "W0201",
+      code: "W0001",
       severity: "warning",
       message: "`x12` is read before the patch that changes it",
       span: at(long, 12, 5, 3),
@@ -74,7 +74,7 @@ describe("renderDiagnostic", () => {
     assert.equal(
       renderDiagnostic(d, new Map([[FILE, long]])),
       text([
-        "script.intv:12:5: warning[W0201]: `x12` is read before the patch that changes it",
+        "script.intv:12:5: warning[W0001]: `x12` is read before the patch that changes it",
         "   |",
         "12 | let x12 = 11",
         "   |     ^^^",
@@ -87,7 +87,7 @@ describe("renderDiagnostic", () => {
 
   test("without a span: the first line, notes and help", () => {
     const d: Diagnostic = {
-      code: "E0901",
+      code: "E0701",
       severity: "error",
       message: "`model.onnx` has no graph outputs",
       notes: ["an ONNX model needs at least one output"],
@@ -96,7 +96,7 @@ describe("renderDiagnostic", () => {
     assert.equal(
       renderDiagnostic(d, sources),
       text([
-        "error[E0901]: `model.onnx` has no graph outputs",
+        "error[E0701]: `model.onnx` has no graph outputs",
         "  = note: an ONNX model needs at least one output",
         "  = help: export the model with its outputs",
       ]),

@@ -40,7 +40,17 @@ export interface Case {
   atol?: number;
   rtol?: number;
   tolerance_overrides?: Record<string, { atol?: number; rtol?: number }>;
-  error?: { kind: string; mentions?: string[]; line?: number; column?: number };
+  /** For a script that must be refused: its first diagnostic. */
+  error?: {
+    code: string;
+    /** 1-based line and column (in characters) of the statement at fault, and the text underlined there. */
+    line: number;
+    column: number;
+    span_text: string;
+    /** What the message and what the help must mention. */
+    mentions?: string[];
+    help_mentions?: string[];
+  };
   command?: string;
 }
 

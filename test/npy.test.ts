@@ -9,8 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { NpyError, decodeNpy, encodeNpy, readNpy, writeNpy } from "../runtime/npy.js";
-import { ELEM_NAMES, allocate, halfToNumber, type ElemName, type Tensor } from "../runtime/tensor.js";
+import { ELEM_NAMES, NpyError, allocate, decodeNpy, encodeNpy, halfToNumber, readNpy, writeNpy, type ElemName, type Tensor } from "../common/index.js";
 
 const FIXTURES = fileURLToPath(new URL("../../test/fixtures/npy/", import.meta.url));
 

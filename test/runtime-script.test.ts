@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { DiagnosticError } from "../compiler/diagnostics/index.js";
+import { DiagnosticError } from "../common/index.js";
 import { clearScriptCache, readNpy, runScript, toNumbers } from "../runtime/index.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

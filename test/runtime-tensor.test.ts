@@ -1,5 +1,5 @@
 // Half-precision conversion, nested-array conversion, param defaults stored in the typed
-// TensorProto fields, and the CLI's progress line.
+// TensorProto fields, malformed inputs, and the CLI's progress line.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Progress } from "../cli/output.js";
-import { Runtime, fromNested, halfToNumber, numberToHalf } from "../runtime/index.js";
+import { Runtime, RuntimeInputError, fromNested, halfToNumber, numberToHalf } from "../runtime/index.js";
 
 describe("float16", () => {
   test("every half value survives half → number → half", () => {
@@ -72,6 +72,18 @@ describe("param defaults in the typed TensorProto fields", async () => {
     assert.deepEqual(saves.get("i"), { type: "int64", dims: [], data: new BigInt64Array([-(2n ** 40n)]) });
     assert.deepEqual(saves.get("h"), { type: "float16", dims: [2], data: new Uint16Array([0x3c00, 0xc000]) });
     assert.deepEqual(saves.get("b"), { type: "bool", dims: [3], data: new Uint8Array([1, 0, 1]) });
+  });
+
+  test("a malformed input is named with what was expected", async () => {
+    // `{ type, shape, data }` is a natural slip for `{ type, dims, data }`; it failed with "Do not
+    // know how to serialize a BigInt".
+    await assert.rejects(rt.run({ i: { type: "int64", shape: [], data: new BigInt64Array([1n]) } as never }), (e: Error) => {
+      assert.ok(e instanceof RuntimeInputError, String(e));
+      assert.equal(e.message, "param `i`: expected a tensor `{ type, dims, data }`, a nested array or a number, got an object with `type`, `shape`, `data` (a tensor's shape is its `dims`)");
+      return true;
+    });
+    await assert.rejects(rt.run({ f: new Float32Array([1, 2]) as never }), /param `f`: expected a tensor `\{ type, dims, data \}`, a nested array or a number, got a Float32Array/);
+    await assert.rejects(rt.run({ i: [{ n: 1n }] as never }), /param `i`: element \[0\] is \{"n":"1n"\}: expected an integer \(int64\)/);
   });
 
   test("and can be overridden", async () => {

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { MANIFEST_KEY, parseManifest } from "../compiler/manifest.js";
+import { MANIFEST_KEY, parseManifest } from "../common/index.js";
 import { readModelInfoFromFile, readNpy, writeNpy } from "../runtime/index.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

@@ -1,11 +1,12 @@
 // `intv compile`: write the instrumented model (atomically; never over the input model).
 
-import { rename, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
+import { commitTemporary, writeTemporary } from "../../common/index.js";
 import type { Command } from "../command.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
 import { UsageError } from "../args.js";
-import { sameFile, writeProblem, writeTemporary } from "../files.js";
+import { sameFile, writeProblem } from "../files.js";
 import { CliError, EXIT, printDiagnostics } from "../output.js";
 import { TRITON_OPTIONS, tritonModelPath, writeTritonConfig } from "./compileTriton.js";
 
@@ -64,9 +65,8 @@ export const compileCommand: Command = {
     }
     if (manifestPath !== undefined && manifestTmp) {
       try {
-        await rename(manifestTmp, manifestPath);
+        await commitTemporary(manifestTmp, manifestPath);
       } catch (e) {
-        await rm(manifestTmp, { force: true });
         throw new CliError(writeProblem(manifestPath, e));
       }
     }

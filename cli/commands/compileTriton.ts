@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { readModelInfoFromFile, tritonConfig, tritonModelName } from "../../runtime/index.js";
-import { MANIFEST_KEY, parseManifest } from "../../compiler/manifest.js";
+import { MANIFEST_KEY, parseManifest } from "../../common/index.js";
 import type { ParsedArgs } from "../args.js";
 import { CliError } from "../output.js";
 

@@ -6,7 +6,8 @@ import { type InterventionPlan } from "../../compiler/index.js";
 import type { Command } from "../command.js";
 import { UsageError } from "../args.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
-import { sameFile, writeAtomically, writeProblem } from "../files.js";
+import { writeAtomically } from "../../common/index.js";
+import { sameFile, writeProblem } from "../files.js";
 import { CliError, EXIT, printDiagnostics } from "../output.js";
 
 function quote(s: string): string {

@@ -5,14 +5,13 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { DiagnosticError, hasErrors } from "../../compiler/diagnostics/index.js";
-import { MANIFEST_KEY, parseManifest, type Manifest } from "../../compiler/manifest.js";
+import { DiagnosticError, hasErrors, MANIFEST_KEY, parseManifest, type Manifest } from "../../common/index.js";
 import {
   DatasetError, ModelLoadError, NpyError, RuntimeInputError, Runtime,
   readModelInfoFromFile, readNpy, saveFileStem, writeNpy,
   type InputSpec, type InputValue, type RunResult, type RuntimeOptions, type Tensor,
 } from "../../runtime/index.js";
-import { loadOnnxRuntime } from "../../runtime/ort.js";
+import { requireOnnxRuntime } from "../../runtime/index.js";
 import { UsageError, type ParsedArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
@@ -86,7 +85,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
   let sources = new Map<string, string>();
   try {
     // Before compiling: without onnxruntime-node, say how to install it, and nothing else.
-    await loadOnnxRuntime();
+    await requireOnnxRuntime();
     const values = await loadValues(assignments);
     const options: RuntimeOptions = threads === undefined ? {} : { intraOpNumThreads: threads };
     if (dataset) {

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import type { Manifest } from "../../compiler/manifest.js";
+import type { Manifest } from "../../common/index.js";
 import {
   DatasetError, Runtime, WorkerPool, datasetResults, isTensor, runDataset, runtimeRunner,
   type DatasetProgress, type DatasetRunner, type InputSpec, type InputValue, type LinesSpec,

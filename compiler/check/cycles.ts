@@ -2,13 +2,13 @@
 // model computes downstream of the patched place closes a cycle; it is reported with the patch,
 // the later place it needs, the chain of modules between them, and the two-pass fix.
 
-import type { Diagnostic } from "../diagnostics/index.js";
+import { diagnostic, type Diagnostic } from "../../common/index.js";
 import { toposort, type Graph, type Node, type Value } from "../ir/index.js";
 import type { ModuleTree } from "../modules/index.js";
 import type { PatchRecord } from "../splice/index.js";
 import type { ReadRecord } from "../resolve/index.js";
 
-export function checkCycles(graph: Graph, patches: PatchRecord[], reads: ReadRecord[], tree: ModuleTree, originals: Map<Node, Node>): Diagnostic[] {
+export function checkCycles(graph: Graph, patches: readonly PatchRecord[], reads: readonly ReadRecord[], tree: ModuleTree, originals: ReadonlyMap<Node, Node>): Diagnostic[] {
   if (toposort(graph).cyclic.length === 0) return [];
   const out: Diagnostic[] = [];
   const readsByValue = new Map<Value, ReadRecord>();
@@ -19,7 +19,7 @@ export function checkCycles(graph: Graph, patches: PatchRecord[], reads: ReadRec
     out.push(cycleDiagnostic(p, found.read, found.path, tree, originals));
   }
   if (out.length === 0) {
-    out.push({ code: "E0301", severity: "error", message: "the patches together form a cycle in the graph", help: "split the script into passes: read values in a first pass and patch in a second" });
+    out.push(diagnostic("E0301", "the patches together form a cycle in the graph", { help: "split the script into passes: read values in a first pass and patch in a second" }));
   }
   return out;
 }
@@ -77,7 +77,7 @@ function findCycle(p: PatchRecord, readsByValue: Map<Value, ReadRecord>): { read
   return { read, path };
 }
 
-function cycleDiagnostic(p: PatchRecord, read: ReadRecord | null, path: Node[], tree: ModuleTree, originals: Map<Node, Node>): Diagnostic {
+function cycleDiagnostic(p: PatchRecord, read: ReadRecord | null, path: Node[], tree: ModuleTree, originals: ReadonlyMap<Node, Node>): Diagnostic {
   const patched = p.port.module;
   const depth = patched ? patched.path.split(".").length : 2;
   const chain: string[] = [];
@@ -91,13 +91,10 @@ function cycleDiagnostic(p: PatchRecord, read: ReadRecord | null, path: Node[], 
   const shown = chain.length > 6 ? [...chain.slice(0, 3), "…", ...chain.slice(-2)] : chain;
   const needs = read ? `\`${read.display}\`` : "a value";
   const where = patched ? `\`${patched.displayPath}\`` : `\`${p.display}\``;
-  const d: Diagnostic = {
-    code: "E0301",
-    severity: "error",
-    message: `patch of \`${p.display}\` needs ${needs}, which the model computes later`,
+  const d = diagnostic("E0301", `patch of \`${p.display}\` needs ${needs}, which the model computes later`, {
     span: p.span,
     help: `compute it in a first pass and patch in a second:\n    pass first { save x = ${read ? read.display : "..."} }\n    pass second { ${p.display} = first.x }`,
-  };
+  });
   if (read) d.labels = [{ span: read.span, message: `this runs after ${where}, so its value would depend on the patch itself` }];
   if (shown.length > 1) d.notes = [`the model computes ${shown.join(" → ")}`];
   return d;

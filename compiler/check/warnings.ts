@@ -3,13 +3,12 @@
 //   W0002 a patch that reaches no model output and no save;
 //   W0003 a param that nothing uses.
 
-import type { Diagnostic } from "../diagnostics/index.js";
-import { toposort, type Graph, type Node, type Value } from "../ir/index.js";
+import { diagnostic, type Diagnostic } from "../../common/index.js";
+import { deadNodes, liveNodes, toposort, type Graph, type Node, type Value } from "../ir/index.js";
 import type { PatchRecord } from "../splice/index.js";
 import type { ParamRecord, ReadRecord } from "../resolve/index.js";
-import { liveNodes } from "./dead.js";
 
-export function laterPatchWarnings(graph: Graph, patches: PatchRecord[], reads: ReadRecord[]): Diagnostic[] {
+export function laterPatchWarnings(graph: Graph, patches: readonly PatchRecord[], reads: readonly ReadRecord[]): Diagnostic[] {
   if (patches.length === 0 || reads.length === 0) return [];
   // The latest patch upstream of each value, propagated once in execution order: linear.
   const slotPatch = new Map<Node, Map<number, PatchRecord>>();
@@ -42,20 +41,16 @@ export function laterPatchWarnings(graph: Graph, patches: PatchRecord[], reads: 
     const key = `${r.span.offset}|${p.span.offset}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({
-      code: "W0001",
-      severity: "warning",
-      message: `\`${r.display}\` is read here, but its value depends on a patch written later`,
+    out.push(diagnostic("W0001", `\`${r.display}\` is read here, but its value depends on a patch written later`, {
       span: r.span,
       labels: [{ span: p.span, message: `this patch of \`${p.display}\` changes it` }],
       notes: ["the read sees the patched value: the whole script is one forward pass, in the model's order"],
-      help: "to read the unpatched value, save it in a separate pass before the patching pass",
-    });
+    }));
   }
   return out;
 }
 
-export function unreachedPatchWarnings(graph: Graph, patches: PatchRecord[]): Diagnostic[] {
+export function unreachedPatchWarnings(graph: Graph, patches: readonly PatchRecord[]): Diagnostic[] {
   const live = liveNodes(graph);
   const out: Diagnostic[] = [];
   const seen = new Set<number>();
@@ -70,18 +65,21 @@ export function unreachedPatchWarnings(graph: Graph, patches: PatchRecord[]): Di
     if (inBranch || p.outputs.length > 0 || p.rewired.some((u) => reaches(u.node))) continue;
     if (seen.has(p.span.offset)) continue;
     seen.add(p.span.offset);
-    out.push({
-      code: "W0002",
-      severity: "warning",
-      message: `the patch of \`${p.display}\` reaches no model output and no save`,
+    out.push(diagnostic("W0002", `the patch of \`${p.display}\` reaches no model output and no save`, {
       span: p.span,
       help: p.pass.copy ? `nothing in pass \`${p.pass.name}\` after it is saved: save a value it changes, or read it from a later pass` : "nothing downstream of it is computed for an output",
-    });
+    }));
   }
   return out;
 }
 
-export function unusedParamWarnings(params: ParamRecord[]): Diagnostic[] {
+/**
+ * Params nothing uses once dead code is gone: a use by a node that optimizing will remove (it
+ * reaches no output, and is not one of the model's own nodes in `keep`) does not count.
+ */
+export function unusedParamWarnings(graph: Graph, params: readonly ParamRecord[], keep: ReadonlySet<Node>): Diagnostic[] {
+  if (params.length === 0) return [];
+  const dead = deadNodes(graph, keep);
   // A `param` in a loop is declared once per iteration: one warning per statement, and only when
   // none of its declarations is used (a loop of three gave three warnings; found by
   // test/fuzz.test.ts).
@@ -93,6 +91,6 @@ export function unusedParamWarnings(params: ParamRecord[]): Diagnostic[] {
     else byStatement.set(key, [p]);
   }
   return [...byStatement.values()]
-    .filter((ps) => ps.every((p) => p.input.uses.length === 0))
-    .map(([p]) => ({ code: "W0003", severity: "warning" as const, message: `the param \`${p!.name}\` is never used`, span: p!.span, help: "remove it, or use it in a patch or save" }));
+    .filter((ps) => ps.every((p) => p.input.uses.every((u) => dead.has(u.node))))
+    .map(([p]) => diagnostic("W0003", `the param \`${p!.name}\` is never used`, { span: p!.span }));
 }

@@ -1,12 +1,10 @@
 // Reading small constant tensors (shapes, axes, indices) out of initializers and Constant nodes.
 
+import { DataType } from "../../common/index.js";
 import type { TensorProto } from "../onnx/index.js";
 import type { Value } from "./graph.js";
 
-const INT64 = 7;
-const INT32 = 6;
-const FLOAT = 1;
-const DOUBLE = 11;
+const { INT64, INT32, FLOAT, DOUBLE } = DataType;
 
 /** The tensor behind a constant value (an initializer or a Constant node's `value`), if any. */
 export function constantTensor(v: Value): TensorProto | null {

@@ -14,6 +14,11 @@ export interface IrModel {
   opset: number;
   /** Every tensor name in every scope, for fresh-name generation. */
   names: Set<string>;
+  /**
+   * Nodes added since the import: numbers the names of added nodes (`Add_12`), so every stage
+   * that adds nodes (lowering, splicing) continues one numbering.
+   */
+  addedNodes: number;
 }
 
 export function importModel(proto: ModelProto): IrModel {
@@ -22,7 +27,7 @@ export function importModel(proto: ModelProto): IrModel {
   const graph = importGraph(proto.graph, null, null, names);
   const opsetEntry = (proto.opset_import ?? []).find((o) => (o.domain ?? "") === "" || o.domain === "ai.onnx");
   const opset = opsetEntry?.version !== undefined ? Number(opsetEntry.version) : 1;
-  return { proto, graph, opset, names };
+  return { proto, graph, opset, names, addedNodes: 0 };
 }
 
 export function typeFromProto(t: TypeProto | undefined): ValueType | null {

@@ -5,5 +5,6 @@ export { importModel, typeFromProto, type IrModel } from "./fromProto.js";
 export { exportModel, typeToProto } from "./toProto.js";
 export { toposort, valueRanks, predecessorValues, type TopoResult } from "./toposort.js";
 export { inferTypes, inferNodeTypes, broadcastShapes, sliceLength } from "./infer.js";
+export { liveNodes, deadNodes } from "./live.js";
 export { constantInts, constantTensor, constantFloat } from "./constants.js";
 export { type Dim, type ValueType, formatShape, sameDim } from "./types.js";

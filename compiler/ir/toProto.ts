@@ -6,7 +6,7 @@ import type { Graph, Value } from "./graph.js";
 import type { IrModel } from "./fromProto.js";
 import { toposort } from "./toposort.js";
 import type { ValueType } from "./types.js";
-import { InternalError } from "../diagnostics/diagnostic.js";
+import { InternalError } from "../../common/index.js";
 
 export function exportModel(model: IrModel): ModelProto {
   return { ...model.proto, graph: exportGraph(model.graph, model.proto.graph!) };

@@ -3,25 +3,16 @@
 // viewer like Netron and the runtime's error mapping can point back at the script.
 
 import type { AttributeProto, TensorProto } from "../onnx/index.js";
-import type { Span } from "../diagnostics/index.js";
-import { NODE_NAME_PREFIX } from "../manifest.js";
-import { fail } from "./errors.js";
+import { CompileError, DataType, NODE_NAME_PREFIX, numberToBfloat16, numberToHalf, type Span } from "../../common/index.js";
+import { tooManyNodes } from "../limits.js";
 import { inferNodeTypes, type Graph, type IrModel, type Value, type ValueType } from "../ir/index.js";
 
-export const FLOAT = 1;
-export const UINT8 = 2;
-export const INT8 = 3;
-export const INT32 = 6;
-export const INT64 = 7;
-export const BOOL = 9;
-export const FLOAT16 = 10;
-export const DOUBLE = 11;
-export const BFLOAT16 = 16;
+// Element-type codes the lowering uses, from the one table (common/formats/elemTypes.ts).
+export const { FLOAT, UINT8, INT8, INT32, INT64, BOOL, FLOAT16, DOUBLE, BFLOAT16 } = DataType;
 
 export type AttrValue = number | bigint | string | number[] | bigint[] | TensorProto | { float: number };
 
 export class Builder {
-  private counter = 0;
   /** The script location new nodes are attributed to. */
   span: Span | null = null;
   sourceLine = "";
@@ -83,14 +74,14 @@ export class Builder {
     // The main graph's growth (pass copies included) plus what went into If branches: `this.graph`
     // is a branch while a statement is lowered into one, and its own size says nothing.
     if (this.model.graph.nodes.size - this.startNodes + this.branchNodes + n > this.maxNodes) {
-      fail("E0404", `the script adds more than ${this.maxNodes} nodes`, this.span ?? undefined, "raise the limit with `--max-nodes N` if this is intended");
+      throw new CompileError(tooManyNodes(this.maxNodes, this.span ?? undefined));
     }
   }
 
   /** Add a node; returns its outputs (typed by inference where possible). */
   op(opType: string, inputs: (Value | null)[], attrs: Record<string, AttrValue> = {}, outputs = 1): Value[] {
     this.reserve(1);
-    const n = this.counter++;
+    const n = this.model.addedNodes++;
     const prefix = `${NODE_NAME_PREFIX}${this.location()}`;
     const outNames = Array.from({ length: outputs }, (_, i) => this.freshName(`${prefix}/${opType}_${n}${outputs > 1 ? `_${i}` : ""}`));
     const attribute = Object.entries(attrs).map(([name, v]) => attributeProto(name, v));
@@ -106,6 +97,17 @@ export class Builder {
 
   op1(opType: string, inputs: (Value | null)[], attrs: Record<string, AttrValue> = {}): Value {
     return this.op(opType, inputs, attrs, 1)[0]!;
+  }
+
+  /** Add what `fn` creates to `graph` (an If branch) instead of the graph nodes go to now. */
+  within<T>(graph: Graph, fn: () => T): T {
+    const outer = this.graph;
+    this.graph = graph;
+    try {
+      return fn();
+    } finally {
+      this.graph = outer;
+    }
   }
 
   private docString(): string {
@@ -172,10 +174,10 @@ export function makeTensor(elemType: number, values: number[] | bigint[], dims: 
       raw = new Uint8Array(Float64Array.from(values as number[], Number).buffer);
       break;
     case FLOAT16:
-      raw = new Uint8Array(Uint16Array.from(values as number[], (x) => toHalf(Number(x))).buffer);
+      raw = new Uint8Array(Uint16Array.from(values as number[], (x) => numberToHalf(Number(x))).buffer);
       break;
     case BFLOAT16:
-      raw = new Uint8Array(Uint16Array.from(values as number[], (x) => toBfloat16(Number(x))).buffer);
+      raw = new Uint8Array(Uint16Array.from(values as number[], (x) => numberToBfloat16(Number(x))).buffer);
       break;
     case INT64:
       raw = new Uint8Array(BigInt64Array.from(values as bigint[], (x) => BigInt(x)).buffer);
@@ -195,34 +197,4 @@ export function makeTensor(elemType: number, values: number[] | bigint[], dims: 
   }
   void n;
   return { dims: dims.map((d) => BigInt(d)), data_type: elemType, raw_data: raw };
-}
-
-export function toHalf(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0]!;
-  const sign = (u >>> 16) & 0x8000;
-  let exp = ((u >>> 23) & 0xff) - 127 + 15;
-  let mant = u & 0x7fffff;
-  if (((u >>> 23) & 0xff) === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  if (exp >= 0x1f) return sign | 0x7c00;
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    mant = (mant | 0x800000) >>> (1 - exp);
-    if (mant & 0x1000) mant += 0x2000;
-    return sign | (mant >>> 13);
-  }
-  if (mant & 0x1000) {
-    mant += 0x2000;
-    if (mant & 0x800000) {
-      mant = 0;
-      exp += 1;
-      if (exp >= 0x1f) return sign | 0x7c00;
-    }
-  }
-  return sign | (exp << 10) | (mant >>> 13);
-}
-
-function toBfloat16(x: number): number {
-  const u = new Uint32Array(new Float32Array([x]).buffer)[0]!;
-  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
 }

@@ -3,10 +3,9 @@
 // may be dynamic (batch and sequence), so a partial patch is built from a position mask and a
 // gather map computed at run time, never from a static size.
 
-import type { Span } from "../diagnostics/index.js";
+import { fail, type Span } from "../../common/index.js";
 import type { Value } from "../ir/index.js";
 import { BOOL, INT64, makeTensor, type Builder } from "./builder.js";
-import { fail } from "./errors.js";
 import { checkSameElem, dimOf, elemName, elemOf, INT64_MAX, INT64_MIN, rankOf, shapeOf, squeeze, unsqueeze } from "./ops.js";
 
 export type IndexItem =

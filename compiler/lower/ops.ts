@@ -2,17 +2,16 @@
 // it can at compile time — element types, static shapes, ranks — and fails with a diagnostic
 // pointing at the script rather than letting onnxruntime fail later.
 
-import type { Span } from "../diagnostics/index.js";
+import { DataType, elemTypeLabel, fail, type Span } from "../../common/index.js";
 import { formatShape, type Dim, type Value } from "../ir/index.js";
-import { elemTypeName } from "../onnx/index.js";
 import { BOOL, FLOAT, INT64, type Builder, typeOfValue } from "./builder.js";
-import { fail } from "./errors.js";
 
 export const INT64_MAX = 9223372036854775807n;
 export const INT64_MIN = -9223372036854775808n;
 
-const FLOATS = new Set([1, 10, 11, 16]);
-const INTS = new Set([2, 3, 4, 5, 6, 7, 12, 13]);
+const { FLOAT16, DOUBLE, BFLOAT16, UINT8, INT8, UINT16, INT16, INT32, UINT32, UINT64 } = DataType;
+const FLOATS = new Set<number>([FLOAT, FLOAT16, DOUBLE, BFLOAT16]);
+const INTS = new Set<number>([UINT8, INT8, UINT16, INT16, INT32, INT64, UINT32, UINT64]);
 
 export function isFloatType(t: number): boolean {
   return FLOATS.has(t);
@@ -21,9 +20,8 @@ export function isIntType(t: number): boolean {
   return INTS.has(t);
 }
 
-export function elemName(t: number): string {
-  return elemTypeName(t) ?? `type ${t}`;
-}
+/** `float32`, or `type N` for a code the element-type table does not know. */
+export const elemName = elemTypeLabel;
 
 export function elemOf(v: Value): number {
   return typeOfValue(v)?.elemType ?? 0;

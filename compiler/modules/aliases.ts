@@ -14,9 +14,13 @@
 // module's last computation is what the module returned.
 
 import type { Graph, Node, Value } from "../ir/index.js";
-import type { Module, ModuleTree } from "./tree.js";
 
-export function detachLeakedAliases(graph: Graph, tree: ModuleTree): number {
+/** What this pass needs of the module tree (tree.ts calls it while building the tree). */
+interface Scoped {
+  readonly parent: Scoped | null;
+}
+
+export function detachLeakedAliases(graph: Graph, tree: { moduleOf: ReadonlyMap<Node, Scoped> }): number {
   let moved = 0;
   for (const node of graph.nodes) {
     const owner = tree.moduleOf.get(node);
@@ -44,7 +48,7 @@ function isNoOpAlias(node: Node, input: Value): boolean {
 }
 
 /** Is `m` the module `ancestor` or inside it? */
-export function within(m: Module | undefined, ancestor: Module): boolean {
+function within(m: Scoped | undefined, ancestor: Scoped): boolean {
   for (let x = m; x; x = x.parent ?? undefined) if (x === ancestor) return true;
   return false;
 }

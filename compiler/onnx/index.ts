@@ -1,5 +1,6 @@
 // Public surface of the ONNX I/O layer: lossless, strict ModelProto decode/encode, model files
-// and their external data. Other folders import from here only.
+// and their external data, and a model's interface read without its weights (skim.ts). Other
+// folders import from here only.
 
 export * from "./types.js";
 export { OnnxFormatError, OnnxEncodeError } from "./errors.js";
@@ -15,3 +16,4 @@ export {
   type ExternalDataRef,
 } from "./externalData.js";
 export { onnxRoot } from "./schema.js";
+export { skimModel, skimModelFile, withoutInitializers, type ModelSkim } from "./skim.js";

@@ -1,12 +1,10 @@
 // `import "m.onnx" as f`: an ONNX model used as a function. Each call splices the model's nodes
 // into the graph with fresh names; its initializers are added once and shared by every call.
 
-import type { Span } from "../diagnostics/index.js";
+import { fail, type Span } from "../../common/index.js";
 import type { ModelProto } from "../onnx/index.js";
 import { importModel, inferTypes, toposort, type IrModel, type Value } from "../ir/index.js";
-import type { Builder } from "../lower/builder.js";
-import { fail } from "../lower/errors.js";
-import { checkSameElem, elemName, elemOf } from "../lower/ops.js";
+import { checkSameElem, elemName, elemOf, type Builder } from "../lower/index.js";
 
 export interface ImportedModel {
   ir: IrModel;

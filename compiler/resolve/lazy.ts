@@ -1,10 +1,9 @@
 // Lazy `stack`/`concat`: kept as lists of their parts until a tensor is needed, so that static
 // indexing selects parts (exact dependencies) instead of slicing a materialized tensor.
 
+import { fail } from "../../common/index.js";
 import type { Value } from "../ir/index.js";
-import type { Builder } from "../lower/builder.js";
-import { fail } from "../lower/errors.js";
-import { checkSameElem, normalizeAxis, rankOf, shapeOf, unsqueeze } from "../lower/ops.js";
+import { checkSameElem, normalizeAxis, rankOf, shapeOf, unsqueeze, type Builder } from "../lower/index.js";
 import type { Lazy } from "./values.js";
 
 export function materialize(b: Builder, t: Lazy): Value {

@@ -1,12 +1,10 @@
 // References to the model: module paths, ports, parameters, graph inputs/outputs and raw tensors,
 // resolved against the module tree. Port semantics are in docs/language.md ("Port semantics").
 
-import type { Span } from "../diagnostics/index.js";
-import { suggest } from "../diagnostics/index.js";
+import { fail, suggest, type Span } from "../../common/index.js";
 import type { Graph, IrModel, Use, Value } from "../ir/index.js";
 import { bodyScopes, foldedConvOf, modulePorts, moduleParams, primaryPort, type Module, type ModuleTree, type ParamInfo, type Port, type PortChoice, type Refusal } from "../modules/index.js";
 import type { PortInstance, PortRef } from "../splice/index.js";
-import { fail } from "../lower/errors.js";
 
 const PORT_WORDS = ["input", "inputs", "output", "outputs", "calls"];
 

@@ -1,27 +1,27 @@
-// Lexical scopes: the script's top level, a pass body, a loop iteration, a function call.
+// Lexical scopes: the script's top level, a pass body, a loop iteration, a function call. Generic
+// in what a name is bound to (values.ts binds compile-time values), so this file imports nothing.
 
-import type { Span } from "../diagnostics/index.js";
-import type { CVal } from "./values.js";
+import type { Span } from "../../common/index.js";
 
-export interface Binding {
-  value: CVal;
+export interface Binding<V> {
+  value: V;
   span: Span;
 }
 
-export class Scope {
-  private readonly vars = new Map<string, Binding>();
-  constructor(readonly parent: Scope | null) {}
+export class Scope<V> {
+  private readonly vars = new Map<string, Binding<V>>();
+  constructor(readonly parent: Scope<V> | null) {}
 
-  lookup(name: string): Binding | undefined {
+  lookup(name: string): Binding<V> | undefined {
     return this.vars.get(name) ?? this.parent?.lookup(name);
   }
 
-  define(name: string, value: CVal, span: Span): void {
+  define(name: string, value: V, span: Span): void {
     this.vars.set(name, { value, span });
   }
 
   /** Rebind an existing name where it was defined; false when it is not bound anywhere. */
-  assign(name: string, value: CVal): boolean {
+  assign(name: string, value: V): boolean {
     const b = this.vars.get(name);
     if (b) {
       b.value = value;
@@ -34,7 +34,7 @@ export class Scope {
     return [...this.vars.keys(), ...(this.parent?.names() ?? [])];
   }
 
-  ownEntries(): [string, Binding][] {
+  ownEntries(): [string, Binding<V>][] {
     return [...this.vars.entries()];
   }
 }

@@ -1,16 +1,35 @@
-// Compile-time values of the interpreter. Numbers, strings, lists and modules exist only while
+// Compile-time values of the resolver. Numbers, strings, lists and modules exist only while
 // compiling; tensors become graph values. `stack` and `concat` stay lazy until something needs
 // the tensor, so indexing `stack(xs)[0:l]` depends on the first `l` elements only.
 
+import type { Span } from "../../common/index.js";
 import type { Stmt } from "../../grammar/index.js";
-
-type Def = Extract<Stmt, { kind: "Def" }>;
 import type { Value } from "../ir/index.js";
 import type { Module } from "../modules/index.js";
-import type { Span } from "../diagnostics/index.js";
-import type { ImportedModel } from "./imports.js";
 import type { PassState, PortRef } from "../splice/index.js";
+import type { ImportedModel } from "./imports.js";
 import type { Scope } from "./scope.js";
+
+type Def = Extract<Stmt, { kind: "Def" }>;
+
+/** Where names live while the script runs. */
+export type Env = Scope<CVal>;
+
+/** A pass as the script sees it: its splice state, and what a later pass can read of it. */
+export interface Pass {
+  readonly name: string;
+  readonly state: PassState;
+  /** Names a later pass can read as `name.x` (lets and saves of the pass body). */
+  readonly exports: Map<string, CVal>;
+  /** Set when its body has run; reading `name.x` before that is an error. */
+  finished: boolean;
+}
+
+/** A value with the place it was written, for messages. */
+export interface Arg {
+  value: CVal;
+  span: Span;
+}
 
 export type Lazy =
   | { kind: "value"; value: Value }
@@ -38,10 +57,10 @@ export type CVal =
   | { k: "ports"; m: Module; kind: "input" | "output" }
   | { k: "calls"; m: Module }
   | { k: "model-ports"; kind: "input" | "output" }
-  | { k: "func"; def: Def; closure: Scope }
+  | { k: "func"; def: Def; closure: Env }
   | { k: "builtin"; name: string }
   | { k: "import"; model: ImportedModel; alias: string }
-  | { k: "pass"; pass: PassState }
+  | { k: "pass"; pass: Pass }
   | { k: "port"; ref: PortRef }
   /** A name whose definition failed (already reported); using it skips the statement quietly. */
   | { k: "poison" };

@@ -3,7 +3,7 @@
 // (clone.ts). Reading and patching ports goes through the pass, which maps the imported graph's
 // slots onto its own nodes.
 
-import type { Span } from "../diagnostics/index.js";
+import type { Span } from "../../common/index.js";
 import type { Graph, IrModel, Node, Use, Value } from "../ir/index.js";
 import { copyMainGraph, type GraphCopy } from "./clone.js";
 import { covers, type PortInstance, type PortRef, type SlotIds } from "./ports.js";
@@ -28,9 +28,6 @@ export class PassState {
   readonly nodes: Set<Node>;
   /** Patches applied in this pass, per imported value, in program order. */
   private readonly patches = new Map<Value, { slots: Set<string>; port: PortRef; value: Value }[]>();
-  /** Names a later pass can read as `name.x` (lets and saves of the pass body). */
-  readonly exports = new Map<string, import("../resolve/values.js").CVal>();
-  finished = false;
   /** Model inputs this pass takes from elsewhere (`pass p(input_ids = other)`). */
   readonly overrides: { input: string; from: string }[] = [];
 

@@ -38,25 +38,8 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "fixtures"))
 sys.path.insert(0, HERE)
 
 from generate import CONFIG  # noqa: E402
+from hooks import Hooks  # noqa: E402
 from models import GPT2LMHeadModel  # noqa: E402
-
-
-class Hooks:
-    def __init__(self):
-        self.handles = []
-
-    def fwd(self, module, fn):
-        self.handles.append(module.register_forward_hook(fn))
-
-    def pre(self, module, fn):
-        self.handles.append(module.register_forward_pre_hook(fn))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        for h in self.handles:
-            h.remove()
 
 
 def scenario_plain(model, ids):

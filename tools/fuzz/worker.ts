@@ -8,8 +8,8 @@
 import { readFileSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { compile } from "../../compiler/compile.js";
-import type { Limits } from "../../compiler/resolve/index.js";
-import { renderDiagnostics, type Diagnostic, type Span } from "../../compiler/diagnostics/index.js";
+import type { Limits } from "../../compiler/index.js";
+import { renderDiagnostics, type Diagnostic, type Span } from "../../common/index.js";
 import { decodeModel, encodeModel } from "../../compiler/onnx/index.js";
 import { parse } from "../../grammar/index.js";
 

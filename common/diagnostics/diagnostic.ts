@@ -3,6 +3,8 @@
 // Units: `line` and `col` are 1-based; `col` and `length` count UTF-16 code units (what a
 // JavaScript string index counts), `offset` is the 0-based UTF-16 index into the source text.
 
+import { DIAGNOSTIC_CODES, type CodeInfo, type DiagnosticCode } from "./codes.js";
+
 export interface Span {
   file: string;
   offset: number;
@@ -20,8 +22,8 @@ export interface Label {
 }
 
 export interface Diagnostic {
-  /** Stable code such as `E0101`; documented in docs/language.md. */
-  code: string;
+  /** Stable code such as `E0101`: a key of the table in codes.ts, documented in docs/errors.md. */
+  code: DiagnosticCode;
   severity: Severity;
   /** Lowercase, names things in backticks, says what is wrong (not how to fix it). */
   message: string;
@@ -51,4 +53,15 @@ export class DiagnosticError extends Error {
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === "error");
+}
+
+/**
+ * A diagnostic of `code`: its severity from the table, and the table's help unless `fields`
+ * gives one. The fields keep the order given (the order of `intv check --json`).
+ */
+export function diagnostic(code: DiagnosticCode, message: string, fields: Omit<Partial<Diagnostic>, "code" | "message" | "severity"> = {}): Diagnostic {
+  const info: CodeInfo = DIAGNOSTIC_CODES[code];
+  const d: Diagnostic = { code, severity: info.severity, message, ...fields };
+  if (d.help === undefined && info.help !== undefined) d.help = info.help;
+  return d;
 }

@@ -26,14 +26,30 @@ export function editDistance(a: string, b: string): number {
   return previous[t.length]!;
 }
 
+export interface SuggestOptions {
+  /**
+   * Also take a candidate that `name` is a prefix of, or that is a prefix of `name` (the first
+   * such in order wins): command-line options are often shortened (`--mod` for `--model`).
+   */
+  prefixes?: boolean;
+}
+
 /**
  * The candidate `name` was most likely meant to be, or `undefined` when none is close enough.
+ * The one "did you mean" of intv: the compiler's diagnostics, the runtime's input checks and the
+ * command line's options all use it.
  *
  * Close enough: equal ignoring case, or at most one edit per three characters of `name` (at
  * least one edit, and fewer edits than `name` has characters, so `x` never suggests `y`).
  * Ties go to the candidate listed first. `name` itself is never suggested.
  */
-export function suggest(name: string, candidates: Iterable<string>): string | undefined {
+export function suggest(name: string, candidates: Iterable<string>, options: SuggestOptions = {}): string | undefined {
+  if (options.prefixes) {
+    const list = [...candidates];
+    const prefix = list.find((c) => c !== name && (c.startsWith(name) || name.startsWith(c)));
+    if (prefix !== undefined) return prefix;
+    candidates = list;
+  }
   const length = [...name].length;
   const limit = Math.min(Math.max(1, Math.floor(length / 3)), length - 1);
   const lower = name.toLowerCase();

@@ -14,7 +14,7 @@
 // or a value of an enclosing scope (those names belong to the model), or is itself a graph output
 // already (a model output, or a value saved twice).
 
-import type { Graph, Node } from "./ir/index.js";
+import type { Graph, Node } from "../ir/index.js";
 
 export function inlineOutputIdentities(graph: Graph, originalNodes: ReadonlySet<Node>): void {
   for (let i = 0; i < graph.outputs.length; i++) {

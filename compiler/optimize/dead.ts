@@ -1,33 +1,10 @@
 // Removing what the script created but nothing uses: pass copies beyond what later passes read,
 // and nodes of lazily built values. The model's own nodes are always kept.
 
-import type { Graph, Node, Value } from "../ir/index.js";
-import { predecessorValues } from "../ir/index.js";
+import { deadNodes, type Graph, type Node, type Value } from "../ir/index.js";
 
-/** Nodes that contribute to a graph output. */
-export function liveNodes(graph: Graph): Set<Node> {
-  const live = new Set<Node>();
-  const stack = graph.outputs.map((v) => v.resolve());
-  const seen = new Set(stack);
-  while (stack.length > 0) {
-    const v = stack.pop()!;
-    const n = v.producer;
-    if (!n || live.has(n)) continue;
-    live.add(n);
-    for (const i of predecessorValues(n)) {
-      const r = i.resolve();
-      if (!seen.has(r)) {
-        seen.add(r);
-        stack.push(r);
-      }
-    }
-  }
-  return live;
-}
-
-export function removeDead(graph: Graph, keep: Set<Node>): void {
-  const live = liveNodes(graph);
-  const dead = new Set([...graph.nodes].filter((n) => !live.has(n) && !keep.has(n)));
+export function removeDead(graph: Graph, keep: ReadonlySet<Node>): void {
+  const dead = deadNodes(graph, keep);
   // Drop the dead nodes' uses one value at a time, in one sweep of its list: removing them node by
   // node searched a value's list once per use, quadratic for a value read by every iteration of a
   // long loop (40,000 reads took seconds; found by test/fuzz.test.ts).

@@ -5,6 +5,9 @@
 // a Uint8Array of 0/1, and 64-bit integers as BigInt64Array / BigUint64Array. `dims` are in C
 // (row-major) order; a scalar has `dims: []`.
 
+import { elemBits, elemTypeCode } from "./elemTypes.js";
+import { halfToNumber } from "./float16.js";
+
 export interface ElemArrays {
   float32: Float32Array;
   float64: Float64Array;
@@ -34,11 +37,8 @@ export const ELEM_NAMES: readonly ElemName[] = [
   "uint8", "uint16", "uint32", "uint64", "bool",
 ];
 
-/** Bytes per element. */
-export const ELEM_SIZE: Record<ElemName, number> = {
-  float32: 4, float64: 8, float16: 2, int8: 1, int16: 2, int32: 4, int64: 8,
-  uint8: 1, uint16: 2, uint32: 4, uint64: 8, bool: 1,
-};
+/** Bytes per element (from the element-type table). */
+export const ELEM_SIZE = Object.fromEntries(ELEM_NAMES.map((name) => [name, elemBits(elemTypeCode(name)!)! / 8])) as Record<ElemName, number>;
 
 export function isElemName(name: string): name is ElemName {
   return Object.prototype.hasOwnProperty.call(ELEM_SIZE, name);
@@ -75,37 +75,6 @@ export function sizeOf(dims: readonly number[]): number {
   let n = 1;
   for (const d of dims) n *= d;
   return n;
-}
-
-/** Decode one IEEE 754 half-precision value from its bits. */
-export function halfToNumber(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
-
-/** Encode a number as IEEE 754 half-precision bits, rounding to nearest even (as NumPy does). */
-export function numberToHalf(value: number): number {
-  if (Number.isNaN(value)) return 0x7e00;
-  const sign = value < 0 || Object.is(value, -0) ? 0x8000 : 0;
-  const a = Math.abs(value);
-  if (a >= 65520) return sign | 0x7c00; // 65520 and above round to infinity
-  if (a < 2 ** -14) return sign | roundHalfEven(a * 2 ** 24); // subnormal (1024 carries into normal)
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  if (2 ** (e + 1) <= a) e++;
-  const mantissa = roundHalfEven((a / 2 ** e - 1) * 1024); // 1024 carries into the exponent
-  return sign | (((e + 15) << 10) + mantissa);
-}
-
-function roundHalfEven(x: number): number {
-  const floor = Math.floor(x);
-  const rest = x - floor;
-  if (rest !== 0.5) return rest < 0.5 ? floor : floor + 1;
-  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 /** The elements of a tensor as JavaScript numbers (float16 decoded, 64-bit integers rounded). */

@@ -6,8 +6,8 @@
 //   dict literal {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), } padded with spaces and
 //   a final newline so the data starts on a 64-byte boundary, then the raw elements.
 
-import { randomBytes } from "node:crypto";
-import { readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { writeAtomically } from "../atomicWrite.js";
 import { ELEM_SIZE, allocate, sizeOf, viewOf, type ElemName, type Tensor, type TypedArray } from "./tensor.js";
 
 /** A file that is not a readable `.npy` file, or a tensor that cannot be written as one. */
@@ -240,15 +240,12 @@ export function encodeNpy(tensor: Tensor): Uint8Array {
   return out;
 }
 
-/** Write a tensor to a `.npy` file atomically: a temporary file next to it, then a rename. */
+/** Write a tensor to a `.npy` file atomically (common/atomicWrite.ts). */
 export async function writeNpy(path: string, tensor: Tensor): Promise<void> {
   const bytes = encodeNpy(tensor);
-  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
   try {
-    await writeFile(temp, bytes);
-    await rename(temp, path);
+    await writeAtomically(path, bytes);
   } catch (e) {
-    await unlink(temp).catch(() => undefined);
     throw new NpyError(`${path}: cannot write file (${describeFsError(e)})`);
   }
 }
