@@ -18,13 +18,12 @@
 // interrupted run (Ctrl-C, a crash, a full disk) leaves files that hold at least the checkpoint's
 // lines; a resumed run cuts them back to the checkpoint and continues from there.
 
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DatasetError, resultKey, type ResultSpec } from "./batching.js";
 import type { Cursor } from "./lines.js";
 import type { RunResult } from "./runtime.js";
-import { NpyAppender, NpyError, describeTensor, halfToNumber, isElemName, reservedHeaderBytes, type ElemName, type Tensor } from "../common/index.js";
+import { NpyAppender, NpyError, describeTensor, writeAtomically, halfToNumber, isElemName, reservedHeaderBytes, type ElemName, type Tensor } from "../common/index.js";
 
 export const STATE_FILE = ".intv-run.json";
 const STATE_FORMAT = "intv-run/1";
@@ -428,18 +427,9 @@ async function writeState(dir: string, state: RunState): Promise<void> {
     return Number.isNaN(v) ? "@nan" : v > 0 ? "@inf" : "@-inf";
   }, 1);
   const path = join(dir, STATE_FILE);
-  const temp = join(dir, `${STATE_FILE}.${randomBytes(4).toString("hex")}.tmp`);
   try {
-    const handle = await open(temp, "w");
-    try {
-      await handle.writeFile(text);
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    await writeAtomically(path, text);
   } catch (e) {
-    await rm(temp, { force: true }).catch(() => undefined);
     throw new NpyError(`${path}: cannot write file (${(e as NodeJS.ErrnoException).code === "ENOSPC" ? "no space left on the device" : (e as Error).message})`);
   }
 }
