@@ -1,9 +1,11 @@
 // Dataset runs at scale: examples of 64 tokens through the GPT-2-small-shaped model with 12 saves
 // (`save mlp[l] = transformer.h[l].mlp.output`), every activation written to disk.
 //
-// - throughput: `intv run --inputs ids.npy --batch-size B` for B = 1 (per line), 8, 32, 128, each
-//   against the PyTorch loop a hook-based tool runs at the same batch size (forward hooks on the
-//   12 MLPs, the activations written to .npy files: tools/bench/torch_dataset.py), alternating;
+// - throughput: `intv run --inputs ids.npy --batch-size B --saves-only` for B = 1 (per line), 8,
+//   32, 128, each against the PyTorch loop a hook-based tool runs at the same batch size (forward
+//   hooks on the 12 MLPs, the activations written to .npy files: tools/bench/torch_dataset.py),
+//   over the whole model and stopped after the last save (no lm_head, which intv's --saves-only
+//   leaves out of the graph), alternating;
 //   and B = 32 over `--workers 2` (one onnxruntime thread each) against one session of 2 threads;
 // - memory: peak resident memory of the whole `intv run` process at two numbers of examples.
 //
@@ -24,7 +26,8 @@ import { torchEnv } from "./torch.js";
 export const SEQ = 64;
 
 export interface DatasetRow {
-  engine: "intv" | "torch";
+  /** torch-head: PyTorch stopped after the last save (model.transformer, no lm_head). */
+  engine: "intv" | "torch" | "torch-head";
   batch: number;
   /** onnxruntime sessions (`--workers`); 0 for one session in the main thread. */
   workers: number;
@@ -108,18 +111,19 @@ export async function runDatasetBench(plan: DatasetPlan): Promise<DatasetResult>
     return row;
   };
 
-  const torch = async (batch: number, n: number): Promise<DatasetRow> => {
+  const torch = async (batch: number, n: number, head = true): Promise<DatasetRow> => {
     rmSync(out, { recursive: true, force: true });
-    const row: DatasetRow = { engine: "torch", batch, workers: 0, examples: n, seconds: NaN, perSecond: NaN, wallMs: NaN, peakRssBytes: NaN };
+    const row: DatasetRow = { engine: head ? "torch" : "torch-head", batch, workers: 0, examples: n, seconds: NaN, perSecond: NaN, wallMs: NaN, peakRssBytes: NaN };
     try {
-      const run = await measureProcess([PYTHON, TORCH_DATASET, "--ids", await ids(n), "--batch-size", String(batch), "--out", out, "--threads", String(plan.threads)], torchEnv(plan.threads));
+      const argv = [PYTHON, TORCH_DATASET, "--ids", await ids(n), "--batch-size", String(batch), "--out", out, "--threads", String(plan.threads), ...(head ? [] : ["--no-head"])];
+      const run = await measureProcess(argv, torchEnv(plan.threads));
       const r = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { examples: number; seconds: number };
       Object.assign(row, { seconds: r.seconds, perSecond: r.examples / r.seconds, wallMs: run.wallMs, peakRssBytes: run.peakRssBytes });
     } catch (e) {
       row.error = (e as Error).message.split("\n")[0];
     }
     rmSync(out, { recursive: true, force: true });
-    plan.log(`  torch B=${batch} ×${n}: ${row.error ?? `${row.perSecond.toFixed(2)} examples/s, peak RSS ${(row.peakRssBytes / 1e6).toFixed(0)} MB`}`);
+    plan.log(`  torch${head ? "" : " (no lm_head)"} B=${batch} ×${n}: ${row.error ?? `${row.perSecond.toFixed(2)} examples/s, peak RSS ${(row.peakRssBytes / 1e6).toFixed(0)} MB`}`);
     return row;
   };
 
@@ -127,6 +131,7 @@ export async function runDatasetBench(plan: DatasetPlan): Promise<DatasetResult>
   for (const [b, n] of Object.entries(plan.examples).map(([b, n]) => [Number(b), n] as const)) {
     rows.push(await intv(b, n));
     rows.push(await torch(b, n));
+    rows.push(await torch(b, n, false));
   }
   const wb = plan.memoryBatch;
   rows.push(await intv(wb, plan.examples[wb] ?? plan.memoryCounts[0]!, 2));

@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     log("dataset runs: 12 saves over examples of 64 tokens, intv batched and per line against PyTorch with hooks");
     const result = await runDatasetBench(args.quick
       ? { examples: { 1: 8, 8: 16, 32: 32, 128: 128 }, memoryCounts: [32, 128], memoryBatch: 32, threads: 2, log }
-      : { examples: { 1: 64, 8: 128, 32: 256, 128: 512 }, memoryCounts: [256, 2048], memoryBatch: 32, threads: 2, log });
+      : { examples: { 1: 48, 8: 96, 32: 192, 128: 384 }, memoryCounts: [256, 2048], memoryBatch: 32, threads: 2, log });
     save("dataset", result);
     sections.dataset = datasetSection(result, `${commit}${dirty ? " (with uncommitted changes)" : ""}`);
     sections["dataset-memory"] = datasetMemorySection(result);

@@ -12,6 +12,7 @@ import type { InferenceSession, Tensor as OrtTensor } from "onnxruntime-node";
 import { MANIFEST_KEY, isElemName, parseManifest, type Manifest, type Tensor } from "../common/index.js";
 import { OnnxFormatError } from "../compiler/index.js";
 import { detachInitializers } from "./defaults.js";
+import { withOnlyOutputs } from "./prune.js";
 import { ModelLoadError, RuntimeDiagnosticError, RuntimeInputError, cleanOrtMessage, diagnoseRunError } from "./errors.js";
 import { prepareInputs, type InputSpec, type InputValue } from "./inputs.js";
 import { readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
@@ -40,6 +41,11 @@ export interface RuntimeOptions {
   externalDataDir?: string;
   /** Script sources (file → text); lets a run-time failure point at the exact script text. */
   sources?: ReadonlyMap<string, string>;
+  /**
+   * Load the model without its own outputs, so that onnxruntime skips what only they need; `run`
+   * then returns the saves alone. For a model with a manifest.
+   */
+  savesOnly?: boolean;
 }
 
 export interface RunOptions {
@@ -60,7 +66,7 @@ export interface RunResult {
 
 const RUNTIME_OPTION_KEYS = [
   "intraOpNumThreads", "interOpNumThreads", "executionProviders", "graphOptimizationLevel",
-  "logSeverityLevel", "extra", "externalDataDir", "sources",
+  "logSeverityLevel", "extra", "externalDataDir", "sources", "savesOnly",
 ] as const;
 /** onnxruntime's session config key for where a model loaded from bytes finds its external data. */
 const EXTERNAL_DATA_FOLDER = "session.model_external_initializers_file_folder_path";
@@ -138,6 +144,16 @@ export class Runtime {
       }
     }
     const fixed = new Set([...info.initializers].filter((name) => !defaulted.has(name)));
+    const saveOutputs = new Set((manifest?.saves ?? []).map((s) => s.output));
+    const savesOnly = options.savesOnly === true && manifest !== null;
+    if (savesOnly) {
+      try {
+        load = withOnlyOutputs(typeof load === "string" ? await readFile(load) : load, saveOutputs);
+      } catch (e) {
+        throw new ModelLoadError(`cannot read model ${what}: ${describeLoadError(e)}`);
+      }
+      if (typeof model === "string" && loadOptions.externalDataDir === undefined) loadOptions = { ...loadOptions, externalDataDir: dirname(model) };
+    }
 
     let session: InferenceSession;
     try {
@@ -150,14 +166,13 @@ export class Runtime {
       throw new ModelLoadError(`cannot load model ${what} in onnxruntime: ${cleanOrtMessage((e as Error).message ?? String(e))}`);
     }
     // The model's own outputs: those the manifest lists, plus any graph output that carries no save.
-    const saveOutputs = new Set((manifest?.saves ?? []).map((s) => s.output));
     const modelOutputs = new Set((manifest?.modelOutputs ?? []).map((o) => o.name));
     return new Runtime(
       ort,
       session,
       manifest,
       inputSpecs(info, manifest),
-      info.outputs.filter((o) => modelOutputs.has(o.name) || !saveOutputs.has(o.name)),
+      savesOnly ? [] : info.outputs.filter((o) => modelOutputs.has(o.name) || !saveOutputs.has(o.name)),
       options.sources,
       defaults,
       fixed,

@@ -90,6 +90,14 @@ describe("batched runs write the per-line run's files, byte for byte", () => {
       assert.equal(r.status, 0, r.stderr);
       assertSameFiles(perLine, out);
     }
+    // --saves-only loads the model without its outputs (onnxruntime drops lm_head): the same saves.
+    const savesOnly = newDir();
+    r = intv("run", compiledMlps, "--inputs", first, "--out", savesOnly, "--batch-size", "8", "--saves-only");
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(!readdirSync(savesOnly).includes("output.logits.npy"));
+    for (const f of readdirSync(savesOnly).filter((f) => f.endsWith(".npy"))) {
+      assert.ok(readFileSync(join(savesOnly, f)).equals(readFileSync(join(perLine, f))), f);
+    }
     // Line 13 is what a run of it alone gives.
     const alone = await runAlone(compiledMlps, { input_ids: { type: "int64", dims: [1, 16], data: (all.data as BigInt64Array).slice(13 * 16, 14 * 16) } });
     const file = await readNpy(join(perLine, "mlp.3.npy"));

@@ -21,7 +21,7 @@ import { formatSummary, type TensorSummary } from "../summary.js";
 export const DATASET_OPTIONS = [
   { name: "batch-size", short: "b", value: "N", description: "lines per session.run (default 1); lines are grouped by shape, or padded with --pad" },
   { name: "pad", description: "pad lines of different lengths into one batch (needs an `attention_mask` input); the padding is cut from every result" },
-  { name: "saves-only", description: "write only the saves, not the model's outputs (which are then not fetched)" },
+  { name: "saves-only", description: "write only the saves, not the model's outputs (which onnxruntime then does not compute, where only they need it)" },
   { name: "resume", description: "continue the interrupted run in --out (or start one if there is none)" },
   { name: "workers", value: "N", description: "onnxruntime sessions in worker threads, each running a batch (threads split between them)" },
   { name: "no-verify", description: "do not check the first batch against per-line runs" },
@@ -140,7 +140,8 @@ export async function runDatasetCommand(
 
 async function load(model: ModelSource, options: RuntimeOptions, workers: number | undefined, outputs: boolean): Promise<Loaded> {
   const source = model.kind === "file" ? model.path : model.bytes;
-  const runtimeOptions = model.kind === "file" ? options : { ...options, externalDataDir: model.externalDataDir };
+  // --saves-only: onnxruntime loads the model without its outputs and skips what only they need.
+  const runtimeOptions: RuntimeOptions = { ...options, ...(model.kind === "bytes" ? { externalDataDir: model.externalDataDir } : {}), ...(outputs ? {} : { savesOnly: true }) };
   if (workers !== undefined) {
     const pool = await WorkerPool.start(source, workers, { ...runtimeOptions, outputs });
     return { inputs: pool.inputs, outputs: pool.outputs, manifest: pool.manifest, runner: pool, release: () => pool.release() };

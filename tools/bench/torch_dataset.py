@@ -12,6 +12,9 @@ are written to DIR/mlp.L.npy through NumPy's memory-mapped writer, in intv's sta
 line: {"examples": N, "seconds": S, "load_seconds": L} — S from the first batch to the last write,
 without loading the model, as intv's `seconds` is.
 
+With --no-head the loop calls model.transformer (no lm_head): what a tool that stops the forward
+pass after the last hook does, and what `intv run --saves-only` gets from the compiled graph.
+
 Run with the environment bench/torch.ts sets (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_NUM_THREADS).
 """
 
@@ -41,6 +44,7 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--weights", default=os.path.join(CACHE, "gpt2-small.pt"))
+    parser.add_argument("--no-head", action="store_true", help="run model.transformer only: stop before lm_head, after the last save")
     args = parser.parse_args()
 
     start = time.perf_counter()
@@ -63,7 +67,7 @@ def main():
     with torch.inference_mode():
         for at in range(0, n, args.batch_size):
             batch = torch.from_numpy(np.ascontiguousarray(ids[at:at + args.batch_size]))
-            model(batch)
+            model.transformer(batch) if args.no_head else model(batch)
             for l, value in acts.items():
                 if l not in files:
                     path = os.path.join(args.out, "mlp.%d.npy" % l)
