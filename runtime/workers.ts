@@ -36,7 +36,20 @@ export class WorkerPool implements DatasetRunner {
     /** Fetch the model's outputs (false: only the saves). */
     private readonly fetchOutputs: boolean,
   ) {
-    for (const slot of slots) slot.worker.on("message", (m: FromWorker) => this.receive(slot, m));
+    for (const slot of slots) {
+      slot.worker.on("message", (m: FromWorker) => this.receive(slot, m));
+      // A worker that dies (out of memory, a crash in onnxruntime) fails its batch, not silently.
+      slot.worker.on("error", (e: Error) => this.fail(slot, e));
+      slot.worker.on("exit", (code) => this.fail(slot, new Error(`a worker thread stopped (exit code ${code})`)));
+    }
+  }
+
+  private fail(slot: Slot, e: Error): void {
+    for (const [id, w] of this.waiting) {
+      if (w.slot !== slot) continue;
+      this.waiting.delete(id);
+      w.reject(e);
+    }
   }
 
   get concurrency(): number {

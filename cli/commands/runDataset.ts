@@ -96,17 +96,14 @@ export async function runDatasetCommand(
     if (results.length === 0) throw new DatasetError("nothing to write: the script saves nothing and --saves-only leaves the model's outputs out");
     const identity = { model: await modelIdentity(model, loaded.manifest), shared: sharedIdentity(shared), outputs };
 
+    // The first Ctrl-C stops after the running batch. The handler then goes, so that a second one
+    // ends the process at once, even inside onnxruntime (the last checkpoint stays).
     const controller = new AbortController();
-    let interrupts = 0;
     const onSigint = (): void => {
-      interrupts++;
-      if (interrupts === 1) {
-        controller.abort();
-        progress.done();
-        io.stderr.write("stopping after the running batch (Ctrl-C again to stop at once; the last checkpoint stays)\n");
-      } else {
-        process.exit(EXIT.interrupted);
-      }
+      process.off("SIGINT", onSigint);
+      controller.abort();
+      progress.done();
+      io.stderr.write("stopping after the running batch (Ctrl-C again to stop at once; the last checkpoint stays)\n");
     };
     process.on("SIGINT", onSigint);
     const line = progressLine();
