@@ -13,6 +13,7 @@ export {
   Runtime, runScript, clearScriptCache,
   ModelLoadError, OnnxRuntimeMissingError, RuntimeInputError, RuntimeDiagnosticError,
   type RuntimeOptions, type RunOptions, type RunResult, type RunScriptOptions, type RunScriptResult,
+  type GenerateOptions, type GenerationStep, type SamplingOptions,
   type ExecutionProvider, type InputSpec, type InputValue, type NestedArray, type Scalar,
 } from "./runtime/index.js";
 

@@ -15,6 +15,8 @@ function findRoot(from: string): string {
 export const ROOT = findRoot(import.meta.dirname);
 export const CACHE = path.join(ROOT, "bench", "cache");
 export const MODEL = path.join(CACHE, "gpt2-small.onnx");
+/** The same weights with a KV cache (Optimum's names), for bench/generate.ts. */
+export const MODEL_KV = path.join(CACHE, "gpt2-small-kv.onnx");
 export const WEIGHTS = path.join(CACHE, "gpt2-small.pt");
 export const INPUT_IDS = path.join(CACHE, "input_ids.npy");
 export const META = path.join(CACHE, "meta.json");

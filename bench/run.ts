@@ -10,16 +10,17 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { runCompileCost } from "./compile-cost.js";
+import { generateSection, runGenerate } from "./generate.js";
 import { runKernelProfile } from "./ort-profile.js";
 import { runOverhead } from "./overhead.js";
-import { BENCHMARKS_MD, META, MODEL, PARSE, ROOT, SCALING, TASKS, WORK, requireCache, snapshotDist } from "./paths.js";
+import { BENCHMARKS_MD, GENERATOR, META, MODEL, MODEL_KV, PARSE, PYTHON, ROOT, SCALING, TASKS, WORK, requireCache, snapshotDist } from "./paths.js";
 import { summarizeProfile } from "./profile.js";
 import { runDatasetBench } from "./dataset.js";
 import { compileSection, datasetMemorySection, datasetSection, inspectSection, kernelSection, overheadSection, profileSection, rewriteMarkdown, scalingSection, shortSection, torchSection, type Sections } from "./report.js";
 import { measureSizeInChild, type ScalingSize } from "./scaling.js";
 import { SAVES_12 } from "./scripts.js";
 
-const ALL = ["overhead", "kernels", "compile", "scaling", "parse", "profile", "dataset"] as const;
+const ALL = ["overhead", "kernels", "generate", "compile", "scaling", "parse", "profile", "dataset"] as const;
 type Part = (typeof ALL)[number];
 
 interface Args {
@@ -121,6 +122,14 @@ async function main(): Promise<void> {
     const rows = await runKernelProfile({ threads: 2, runs: args.quick ? 2 : 5, log });
     save("kernels", rows);
     sections.kernels = kernelSection(rows);
+  });
+
+  await part("generate", ["generate"], async () => {
+    log("generation: tokens/s with and without the KV cache, and PyTorch's (alternating in one session)");
+    if (!existsSync(MODEL_KV)) throw new Error(`${path.relative(ROOT, MODEL_KV)} is missing; write it with: ${PYTHON} ${path.relative(ROOT, GENERATOR)} --kv-only`);
+    const result = await runGenerate({ threads: 2, runs: args.quick ? 2 : 5, runsNoCache: args.quick ? 1 : 3, prompt: 32, newTokens: 64, log });
+    save("generate", result);
+    sections.generate = generateSection(result);
   });
 
   await part("compile", ["compile", "inspect"], async () => {

@@ -56,6 +56,12 @@ export class TorchWorker {
     return reply.ms as number;
   }
 
+  /** Greedy generation with the model's own KV cache and, with `steer` (a .npy path), a steering hook; ms and the tokens. */
+  async generate(prompt: number, newTokens: number, steer: string | null, layer: number, alpha: number): Promise<{ ms: number; tokens: number[] }> {
+    const reply = await this.request({ cmd: "generate", prompt, new: newTokens, steer, layer, alpha });
+    return { ms: reply.ms as number, tokens: reply.tokens as number[] };
+  }
+
   async quit(): Promise<void> {
     await this.request({ cmd: "quit" });
     this.lines.close();

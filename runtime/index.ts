@@ -16,3 +16,7 @@ export { openLines, type Cursor, type Line, type LineSource, type LinesSpec } fr
 export { DatasetWriter, STATE_FILE, resultStems, saveFileStem, type Layout, type WrittenResult } from "./streamWriter.js";
 export { WorkerPool, threadsPerWorker } from "./workers.js";
 export { tritonConfig, tritonModelName, type TritonOptions } from "./triton.js";
+export { type GenerateOptions, type GenerationStep } from "./generate.js";
+export { isSampling, type SamplingOptions } from "./sampling.js";
+export { detectLayout, PROMPT_LENGTH_INPUT, type DecoderLayout, type CacheEntry } from "./generate-layout.js";
+export { TokenizerError, loadTokenizer, tokenizerNextTo, type ChatMessage, type TextTokenizer } from "./tokenizer.js";

@@ -13,6 +13,7 @@ import { MANIFEST_KEY, isElemName, parseManifest, type Manifest, type Tensor } f
 import { OnnxFormatError } from "../compiler/index.js";
 import { detachInitializers } from "./defaults.js";
 import { withOnlyOutputs } from "./prune.js";
+import { planGeneration, runGeneration, type GenerateOptions, type GenerationEngine, type GenerationStep, type OrtModule } from "./generate.js";
 import { ModelLoadError, RuntimeDiagnosticError, RuntimeInputError, cleanOrtMessage, diagnoseRunError } from "./errors.js";
 import { prepareInputs, type InputSpec, type InputValue } from "./inputs.js";
 import { readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
@@ -215,6 +216,36 @@ export class Runtime {
     const saves = new Map<string, Tensor>();
     for (const s of this.manifest?.saves ?? []) saves.set(s.name, fromOrt(s.output, results[s.output]));
     return { outputs, saves };
+  }
+
+  /**
+   * Generate tokens: one forward pass per new token, the script's patches applying in every pass
+   * (docs/language.md, Generation). `inputs` holds `input_ids` (the prompt, [batch, prompt]) and
+   * the script's params. Checks everything it can before running and throws RuntimeInputError
+   * (a layout it does not know, a prompt longer than the context, …) when this is called, not
+   * when the steps are iterated; RuntimeDiagnosticError when onnxruntime fails at a step.
+   *
+   *     for await (const step of runtime.generate({ input_ids }, { maxNewTokens: 20 })) …
+   */
+  generate(inputs: Readonly<Record<string, InputValue>>, options: GenerateOptions): AsyncGenerator<GenerationStep, void, undefined> {
+    const engine = this.generationEngine();
+    return runGeneration(engine, planGeneration(engine, inputs, options));
+  }
+
+  private generationEngine(): GenerationEngine {
+    return {
+      ort: this.ort as unknown as OrtModule,
+      inputs: this.inputs,
+      outputs: this.outputs,
+      saves: this.manifest?.saves ?? [],
+      defaults: this.defaults,
+      sources: this.sources,
+      run: async (feeds, fetches) => {
+        const wanted: Record<string, null> = {};
+        for (const name of fetches) wanted[name] = null;
+        return await this.session.run(feeds as unknown as Record<string, OrtTensor>, wanted, runOptions({}));
+      },
+    };
   }
 
   /** Free onnxruntime's session. The runtime cannot run afterwards. */

@@ -5,6 +5,7 @@
 import type { Command } from "../command.js";
 import { checkCommand } from "./check.js";
 import { compileCommand } from "./compile.js";
+import { generateCommand } from "./generate.js";
 import { graphCommand } from "./graph.js";
 import { inspectCommand } from "./inspect.js";
 import { runCommand } from "./run.js";
@@ -14,5 +15,6 @@ export const commands: readonly Command[] = [
   checkCommand,
   compileCommand,
   runCommand,
+  generateCommand,
   graphCommand,
 ];

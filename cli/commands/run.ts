@@ -58,7 +58,7 @@ export const runCommand: Command = {
   run: run,
 };
 
-interface Assignment {
+export interface Assignment {
   flag: "input" | "param";
   name: string;
   value: string;
@@ -146,7 +146,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
   }
 }
 
-function assignment(flag: Assignment["flag"], text: string): Assignment {
+export function assignment(flag: Assignment["flag"], text: string): Assignment {
   const eq = text.indexOf("=");
   if (eq <= 0) throw new UsageError(`--${flag} expects NAME=FILE.npy or NAME=JSON, got \`${text}\``);
   return { flag, name: text.slice(0, eq), value: text.slice(eq + 1) };
@@ -174,7 +174,7 @@ async function loadValue(what: string, value: string, baseDir = "."): Promise<In
   }
 }
 
-async function loadValues(assignments: readonly Assignment[]): Promise<Record<string, InputValue>> {
+export async function loadValues(assignments: readonly Assignment[]): Promise<Record<string, InputValue>> {
   const values: Record<string, InputValue> = {};
   for (const a of assignments) {
     if (Object.prototype.hasOwnProperty.call(values, a.name)) throw new UsageError(`\`${a.name}\` is given more than once`);
@@ -184,7 +184,7 @@ async function loadValues(assignments: readonly Assignment[]): Promise<Record<st
 }
 
 /** `--param NAME` must name one of the script's params. */
-function checkParams(inputs: readonly InputSpec[], assignments: readonly Assignment[]): void {
+export function checkParams(inputs: readonly InputSpec[], assignments: readonly Assignment[]): void {
   const params = inputs.filter((s) => s.kind === "param");
   const problems: string[] = [];
   for (const a of assignments) {
@@ -196,7 +196,7 @@ function checkParams(inputs: readonly InputSpec[], assignments: readonly Assignm
   if (problems.length) throw new RuntimeInputError(problems);
 }
 
-async function compileScript(io: Io, args: ParsedArgs): Promise<{ bytes: Uint8Array; sources: Map<string, string> } | null> {
+export async function compileScript(io: Io, args: ParsedArgs): Promise<{ bytes: Uint8Array; sources: Map<string, string> } | null> {
   const options = await compileOptionsFrom(args);
   // Loaded here so that running a compiled model needs none of the compiler.
   const { compile, encodeModel } = await import("../../compiler/index.js");
@@ -210,7 +210,7 @@ async function compileScript(io: Io, args: ParsedArgs): Promise<{ bytes: Uint8Ar
  * The script a compiled model was made from, as [file name, text], when it is still on disk
  * unchanged (its hash matches the manifest's); looked up as named and next to the model.
  */
-function compiledScript(model: string): [string, string] | undefined {
+export function compiledScript(model: string): [string, string] | undefined {
   let manifest: Manifest;
   try {
     const json = readModelInfoFromFile(model).metadata.get(MANIFEST_KEY);

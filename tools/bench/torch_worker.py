@@ -9,6 +9,8 @@ runs, so both see the same machine state. One JSON object per line each way:
   -> {"cmd": "run", "scenario": "saves", "seq": 128}       (plain | saves | patches | seed5 | two_pass)
   <- {"ok": true, "ms": 812.3}                              (time of hooks + forward pass(es), in ms)
   -> {"cmd": "run", "scenario": "saves", "dump": DIR}       (also writes DIR/logits.npy and the saves)
+  -> {"cmd": "generate", "prompt": 32, "new": 64, "steer": PATH or null, "layer": 6, "alpha": 4.0}
+  <- {"ok": true, "ms": 9876.5, "tokens": [...]}                 (greedy loop with its own KV cache)
   -> {"cmd": "quit"}
 
 Each scenario is the PyTorch counterpart of one intv script (bench/scripts.ts), written the way
@@ -86,6 +88,27 @@ def scenario_two_pass(model, ids):
     return logits, saves
 
 
+def generate(model, prompt, new, steer, layer, alpha):
+    """Greedy generation the way hook-based tools do it (nnsight's / TransformerLens' generate): the model's
+    own KV cache (use_cache), a forward hook on block `layer` adding alpha * steer at the last position of
+    every call (the prompt's last position at the first, the new token after), hook registered and removed
+    inside the timed region."""
+    with Hooks() as hk:
+        if steer is not None:
+            def hook(module, inputs, output):
+                h = output[0].clone()
+                h[:, -1, :] += alpha * steer
+                return (h,) + tuple(output[1:])
+
+            hk.fwd(model.transformer.h[layer], hook)
+        ids = prompt
+        past = None
+        for _ in range(new):
+            logits, past = model(ids if past is None else ids[:, -1:], past)
+            ids = torch.cat([ids, logits[:, -1, :].argmax(-1, keepdim=True)], dim=1)
+    return ids
+
+
 SCENARIOS = {
     "plain": scenario_plain,
     "saves": scenario_saves,
@@ -97,6 +120,7 @@ SCENARIOS = {
 
 def main():
     model = None
+    cached = None  # the same weights with Hugging Face's tuples and a KV cache, for "generate"
     ids = None
     out = sys.stdout
     sys.stdout = sys.stderr  # nothing but replies on the protocol stream
@@ -133,6 +157,18 @@ def main():
                     for name, t in saves.items():
                         np.save(os.path.join(msg["dump"], name + ".npy"), t.numpy(), allow_pickle=False)
                 reply = {"ok": True, "ms": ms}
+            elif cmd == "generate":
+                if cached is None:
+                    cached = GPT2LMHeadModel(dict(CONFIG, hf_tuples=True, use_cache=True))
+                    cached.load_state_dict(model.state_dict())
+                    cached.eval()
+                steer = torch.from_numpy(np.load(msg["steer"])) if msg.get("steer") else None
+                prompt = ids[:, : int(msg["prompt"])].contiguous()
+                with torch.inference_mode():
+                    start = time.perf_counter()
+                    generated = generate(cached, prompt, int(msg["new"]), steer, int(msg.get("layer", 6)), float(msg.get("alpha", 1.0)))
+                    ms = (time.perf_counter() - start) * 1000
+                reply = {"ok": True, "ms": ms, "tokens": generated[0].tolist()}
             elif cmd == "quit":
                 out.write(json.dumps({"ok": True}) + "\n")
                 out.flush()
