@@ -1,6 +1,7 @@
 // Dataset runs from the command line (`intv run ... --inputs`), in child processes: the files a
 // batched run writes are byte for byte those of a per-line run (equal lengths, lengths grouped,
-// lengths padded, with worker threads), each line is what a run of it alone gives, the ragged
+// lengths padded, with worker threads), each line is what a run of it alone gives and what
+// PyTorch's hooks give (test/fixtures/dataset/expected), the ragged
 // layout's offsets, NumPy reading both layouts with mmap, a run killed half-way (SIGKILL) or
 // stopped with Ctrl-C (SIGINT) and resumed equals an uninterrupted one, and the refusals.
 
@@ -13,6 +14,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { compile, encodeModel } from "../compiler/index.js";
 import { Runtime, readNpy, writeNpy, type Tensor } from "../runtime/index.js";
+import { assertClose } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MAIN = join(ROOT, "dist/cli/main.js");
@@ -20,6 +22,7 @@ const GPT2 = join(ROOT, "examples/gpt2.onnx");
 const SAVE_MLPS = join(ROOT, "examples/save_mlps.intv");
 const MASKED = join(ROOT, "test/fixtures/dataset/gpt2_mask.onnx");
 const TOKENS = join(ROOT, "test/fixtures/dataset/tokens.jsonl");
+const EXPECTED = join(ROOT, "test/fixtures/dataset/expected");
 const COMPILED = join(ROOT, "test/fixtures/runtime/compiled.onnx");
 
 const scratch = mkdtempSync(join(tmpdir(), "intv-dataset-"));
@@ -141,6 +144,19 @@ describe("batched runs write the per-line run's files, byte for byte", () => {
       r = intv("run", script, "--model", MASKED, "--inputs", TOKENS, "--out", out, ...args);
       assert.equal(r.status, 0, r.stderr);
       assertSameFiles(perLine, out);
+    }
+  });
+
+  test("the files hold PyTorch's numbers: its hooks on each line alone, in the ragged layout (tools/fixtures/make_dataset_fixture.py)", async () => {
+    const script = join(scratch, "masked-torch.intv");
+    writeFileSync(script, "for l in 0..len(transformer.h) { save mlp[l] = transformer.h[l].mlp.output }\nsave attn = transformer.h[1].attn.output\n");
+    const out = newDir();
+    const r = intv("run", script, "--model", MASKED, "--inputs", TOKENS, "--out", out, "--batch-size", "8", "--pad");
+    assert.equal(r.status, 0, r.stderr);
+    for (const name of ["mlp.0", "mlp.1", "attn", "output.logits"]) {
+      const expected = (file: string) => readNpy(join(EXPECTED, file));
+      assert.deepEqual(await readNpy(join(out, `${name}.offsets.npy`)), await expected(`${name}.offsets.npy`), `${name}.offsets`);
+      assertClose(await readNpy(join(out, `${name}.npy`)), await expected(`${name}.npy`), 1e-4, 1e-4, name);
     }
   });
 });
