@@ -222,6 +222,36 @@ describe("reading the files", () => {
   });
 });
 
+describe("examples/dataset", () => {
+  const readme = readFileSync(join(ROOT, "examples/dataset/README.md"), "utf8");
+  const commands = [...readme.matchAll(/^(npx intv|python3) (.+)$/gm)].map((m) => ({ tool: m[1]!, args: m[2]!.split(/\s+/) }));
+  const numpy = spawnSync("/usr/bin/python3", ["-c", "import numpy"]).status === 0;
+
+  test("the README's commands run as it says: stacked, ragged, --workers 2 equal to one session, and read back", { skip: !numpy && "no NumPy for read_acts.py" }, async () => {
+    assert.equal(commands.filter((c) => c.tool === "npx intv").length, 3);
+    const at = newDir();
+    mkdirSync(at);
+    // Each `--out NAME` and read_acts.py's folder are made to point into the scratch folder.
+    const inScratch = (a: string) => (/^(acts2?|ragged)$/.test(a) ? join(at, a) : a);
+    const printed: string[] = [];
+    for (const { tool, args } of commands) {
+      const r = tool === "npx intv" ? intv(...args.map(inScratch)) : spawnSync("/usr/bin/python3", args.map(inScratch), { cwd: ROOT, encoding: "utf8" });
+      assert.equal(r.status, 0, `${tool} ${args.join(" ")}: ${r.stderr}`);
+      if (tool === "python3") printed.push(r.stdout.trim());
+    }
+    assert.deepEqual((await readNpy(join(at, "acts/mlp.3.npy"))).dims, [64, 1, 16, 32]);
+    assertSameFiles(join(at, "acts"), join(at, "acts2"));
+    const offsets = await readNpy(join(at, "ragged/mlp.3.offsets.npy"));
+    const lengths = readFileSync(join(ROOT, "examples/dataset/prompts.jsonl"), "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { input_ids: number[][] }).input_ids[0]!.length);
+    let sum = 0;
+    assert.deepEqual([...offsets.data], [0n, ...lengths.map((n) => BigInt((sum += n)))]);
+    assert.deepEqual((await readNpy(join(at, "ragged/mlp.3.npy"))).dims, [sum, 32]);
+    const [stacked, ragged] = printed.map((p) => JSON.parse(p) as { layout: string; shape: number[]; lines: number; line1_shape: number[] });
+    assert.deepEqual([stacked!.layout, stacked!.shape, stacked!.lines, stacked!.line1_shape], ["stacked", [64, 1, 16, 32], 64, [1, 16, 32]]);
+    assert.deepEqual([ragged!.layout, ragged!.shape, ragged!.lines, ragged!.line1_shape], ["ragged", [sum, 32], 24, [lengths[1], 32]]);
+  });
+});
+
 describe("interrupted runs", () => {
   /** Start a run, wait for its first checkpoint, send `signal`; resolves to the exit status and output. */
   function interrupt(out: string, signal: NodeJS.Signals, args: string[]): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
