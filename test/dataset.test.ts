@@ -222,6 +222,37 @@ describe("reading the files", () => {
   });
 });
 
+describe("progress", () => {
+  const pty = spawnSync("script", ["--version"]).status === 0;
+
+  test("on a terminal: one line on stderr, redrawn, with lines, lines/s, ETA and bytes written; cleared before the summary", { skip: !pty && "no script(1) to give the run a terminal" }, () => {
+    const out = newDir();
+    // 1,200 lines one at a time: long enough (seconds) for the progress line's first second.
+    const command = [process.execPath, MAIN, "run", compiledMlps, "--inputs", ids, "--out", out].map((a) => `'${a}'`).join(" ");
+    // script(1) runs the command on a pseudo-terminal (stdout and stderr both go to it).
+    const r = spawnSync("script", ["-qfec", command, "/dev/null"], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout);
+    const draws = r.stdout.split("\r\x1b[K").slice(1);
+    const progress = draws.filter((d) => /^[\d,]+\/1,200 lines/.test(d));
+    assert.ok(progress.length > 0, `no progress line in ${JSON.stringify(r.stdout.slice(0, 400))}`);
+    for (const d of progress.slice(0, -1)) assert.match(d, /^[\d,]+\/1,200 lines · [\d.]+ lines\/s( · ETA \w+)? · [\d.]+ (B|KiB|MiB) written \([\d.]+ s\)$/);
+    assert.ok(progress.some((d) => / · ETA \d+(s|m\d\ds)/.test(d)), "an ETA");
+    // Redrawn at most every 100 ms (and by the 250 ms timer), not once per line.
+    const seconds = Number(/\(([\d.]+) s\)$/.exec(progress.at(-2) ?? progress[0]!)![1]);
+    assert.ok(progress.length <= 15 * seconds + 5, `${progress.length} draws in ${seconds} s`);
+    // The last draw is cleared, and the summary follows on lines of its own.
+    assert.match(draws.at(-1)!, /^name +shape +type/);
+  });
+
+  test("not on a terminal: nothing on stderr, the summary on stdout", () => {
+    const out = newDir();
+    const r = intv("run", compiledMlps, "--inputs", join(ROOT, "examples/dataset/ids.npy"), "--out", out);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.match(r.stdout, /^name +shape +type/);
+  });
+});
+
 describe("examples/dataset", () => {
   const readme = readFileSync(join(ROOT, "examples/dataset/README.md"), "utf8");
   const commands = [...readme.matchAll(/^(npx intv|python3) (.+)$/gm)].map((m) => ({ tool: m[1]!, args: m[2]!.split(/\s+/) }));
