@@ -5,6 +5,7 @@
 
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { DatasetError } from "./batching.js";
 import type { DatasetRunner } from "./dataset.js";
 import { ModelLoadError, RuntimeDiagnosticError, RuntimeInputError } from "./errors.js";
 import type { InputSpec } from "./inputs.js";
@@ -39,8 +40,8 @@ export class WorkerPool implements DatasetRunner {
     for (const slot of slots) {
       slot.worker.on("message", (m: FromWorker) => this.receive(slot, m));
       // A worker that dies (out of memory, a crash in onnxruntime) fails its batch, not silently.
-      slot.worker.on("error", (e: Error) => this.fail(slot, e));
-      slot.worker.on("exit", (code) => this.fail(slot, new Error(`a worker thread stopped (exit code ${code})`)));
+      slot.worker.on("error", (e: Error) => this.fail(slot, new DatasetError(`a worker thread failed: ${e.message}`)));
+      slot.worker.on("exit", (code) => this.fail(slot, new DatasetError(`a worker thread stopped (exit code ${code})`)));
     }
   }
 

@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { compile, encodeModel } from "../compiler/index.js";
-import { Runtime, readNpy, writeNpy, type Tensor } from "../runtime/index.js";
+import type { Worker } from "node:worker_threads";
+import { DatasetError, Runtime, WorkerPool, readNpy, writeNpy, type Tensor } from "../runtime/index.js";
 import { assertClose } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -357,6 +358,21 @@ describe("interrupted runs", () => {
     const r = intv("run", compiledMlps, "--inputs", mixed, "--out", out, "--saves-only", "--resume");
     assert.equal(r.status, 1);
     assert.match(r.stderr, /was made with other inputs; it cannot be resumed with these/);
+  });
+});
+
+describe("worker threads", () => {
+  test("a worker that dies fails its batch with a DatasetError (not a run waiting for ever)", async () => {
+    const pool = await WorkerPool.start(compiledMlps, 1);
+    try {
+      const input_ids: Tensor = { type: "int64", dims: [1, 4], data: BigInt64Array.from([1n, 2n, 3n, 4n]) };
+      const pending = pool.run(new Map([["input_ids", input_ids]]));
+      // What node:worker_threads reports when a thread ends under a running batch.
+      (pool as unknown as { slots: { worker: Worker }[] }).slots[0]!.worker.emit("exit", 134);
+      await assert.rejects(pending, (e: Error) => e instanceof DatasetError && e.message === "a worker thread stopped (exit code 134)");
+    } finally {
+      await pool.release();
+    }
   });
 });
 
