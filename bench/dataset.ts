@@ -50,6 +50,9 @@ export interface DatasetResult {
   memory: DatasetRow[];
   threads: number;
   bytesPerExample: number;
+  /** Tokens per example and the width of each activation. */
+  seq: number;
+  width: number;
 }
 
 export interface DatasetPlan {
@@ -59,36 +62,42 @@ export interface DatasetPlan {
   memoryCounts: number[];
   memoryBatch: number;
   threads: number;
+  /** "small": examples/gpt2.onnx (width 32, 32 positions) instead of the GPT-2-small benchmark model. */
+  model?: "small";
   log: (line: string) => void;
 }
 
 const TORCH_DATASET = path.join(ROOT, "tools", "bench", "torch_dataset.py");
+const SMALL_MODEL = path.join(ROOT, "examples", "gpt2.onnx");
 
-/** int64 [n, SEQ] token ids, the same first rows whatever n (a fixed generator). */
-async function writeIds(file: string, n: number): Promise<void> {
-  const data = new BigInt64Array(n * SEQ);
+/** int64 [n, seq] token ids, the same first rows whatever n (a fixed generator). */
+async function writeIds(file: string, n: number, seq: number, vocab: number): Promise<void> {
+  const data = new BigInt64Array(n * seq);
   let x = 12345;
   for (let i = 0; i < data.length; i++) {
     x = (x * 1103515245 + 12345) % 2 ** 31;
-    data[i] = BigInt(x % 50257);
+    data[i] = BigInt(x % vocab);
   }
-  await writeNpy(file, { type: "int64", dims: [n, SEQ], data });
+  await writeNpy(file, { type: "int64", dims: [n, seq], data });
 }
 
 export async function runDatasetBench(plan: DatasetPlan): Promise<DatasetResult> {
   const started = new Date();
   const loadBefore = loadavg();
   mkdirSync(WORK, { recursive: true });
-  const script = path.join(WORK, "dataset-saves12.intv");
+  const small = plan.model === "small";
+  const [seq, width, vocab] = small ? [32, 32, 96] : [SEQ, 768, 50257];
+  const prefix = small ? "dataset-small" : "dataset";
+  const script = path.join(WORK, `${prefix}-saves12.intv`);
   writeFileSync(script, SAVES_12);
-  const model = path.join(WORK, "dataset-saves12.onnx");
-  await measureProcess([process.execPath, CLI, "compile", script, "--model", MODEL, "-o", model]);
-  const out = path.join(WORK, "dataset-out");
+  const model = path.join(WORK, `${prefix}-saves12.onnx`);
+  await measureProcess([process.execPath, CLI, "compile", script, "--model", small ? SMALL_MODEL : MODEL, "-o", model]);
+  const out = path.join(WORK, `${prefix}-out`);
   const idsFor = new Map<number, string>();
   const ids = async (n: number): Promise<string> => {
     if (!idsFor.has(n)) {
-      const file = path.join(WORK, `dataset-ids-${n}.npy`);
-      await writeIds(file, n);
+      const file = path.join(WORK, `${prefix}-ids-${n}.npy`);
+      await writeIds(file, n, seq, vocab);
       idsFor.set(n, file);
     }
     return idsFor.get(n)!;
@@ -115,7 +124,7 @@ export async function runDatasetBench(plan: DatasetPlan): Promise<DatasetResult>
     rmSync(out, { recursive: true, force: true });
     const row: DatasetRow = { engine: head ? "torch" : "torch-head", batch, workers: 0, examples: n, seconds: NaN, perSecond: NaN, wallMs: NaN, peakRssBytes: NaN };
     try {
-      const argv = [PYTHON, TORCH_DATASET, "--ids", await ids(n), "--batch-size", String(batch), "--out", out, "--threads", String(plan.threads), ...(head ? [] : ["--no-head"])];
+      const argv = [PYTHON, TORCH_DATASET, "--ids", await ids(n), "--batch-size", String(batch), "--out", out, "--threads", String(plan.threads), ...(head ? [] : ["--no-head"]), ...(small ? ["--small"] : [])];
       const run = await measureProcess(argv, torchEnv(plan.threads));
       const r = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { examples: number; seconds: number };
       Object.assign(row, { seconds: r.seconds, perSecond: r.examples / r.seconds, wallMs: run.wallMs, peakRssBytes: run.peakRssBytes });
@@ -141,6 +150,6 @@ export async function runDatasetBench(plan: DatasetPlan): Promise<DatasetResult>
   for (const file of idsFor.values()) rmSync(file, { force: true });
   return {
     started: started.toISOString().replace(/\.\d+Z$/, "Z"), minutes: (Date.now() - started.getTime()) / 60000, loadBefore, loadAfter: loadavg(),
-    rows, memory, threads: plan.threads, bytesPerExample: 12 * SEQ * 768 * 4,
+    rows, memory, threads: plan.threads, bytesPerExample: 12 * seq * width * 4, seq, width,
   };
 }

@@ -196,12 +196,11 @@ export function datasetSection(result: DatasetResult, commit: string): string {
   const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(", ");
   return `Run: ${result.started}, commit ${commit}, ${result.minutes.toFixed(0)} min; load average (1, 5, 15 min) ${load(result.loadBefore)} at the start, ${load(result.loadAfter)} at the end.\n\n` +
     `Threads: ${result.threads} for the one onnxruntime session and for PyTorch; \`--workers 2\` runs two sessions of one thread each. ` +
-    `Each example writes 12 activations of ${SEQ_NOTE} (${(result.bytesPerExample / 1e6).toFixed(2)} MB). ` +
+    `Each example writes 12 activations of 1 × ${result.seq} × ${result.width} float32 (${(result.bytesPerExample / 1e6).toFixed(2)} MB). ` +
     `The last column but one extrapolates the measured rate to the issue's 20,000 examples.\n\n` +
     table(["batch size", "examples run", "intv `--saves-only`: examples/s", "PyTorch + hooks: examples/s", "PyTorch + hooks, stopped after the last save", "intv / PyTorch", "intv / PyTorch stopped", "intv / intv per line", "20,000 examples at this rate (intv)", "goals: ≥ 2× per line / ≥ 2× PyTorch"], rows);
 }
 
-const SEQ_NOTE = "1 × 64 × 768 float32";
 
 /** Peak memory of a dataset run against the number of examples. */
 export function datasetMemorySection(result: DatasetResult): string {

@@ -15,6 +15,10 @@ without loading the model, as intv's `seconds` is.
 With --no-head the loop calls model.transformer (no lm_head): what a tool that stops the forward
 pass after the last hook does, and what `intv run --saves-only` gets from the compiled graph.
 
+With --small the model is examples/gpt2.onnx's (tools/fixtures/models.py's GPT2_CONFIG: 12 layers of
+width 32, vocabulary 96, 32 positions), built with export.py's seeds: where intv's per-call costs,
+not the matrix products, would dominate.
+
 Run with the environment bench/torch.ts sets (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_NUM_THREADS).
 """
 
@@ -34,7 +38,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "fixtures"))
 sys.path.insert(0, HERE)
 
 from generate import CACHE, CONFIG  # noqa: E402
-from models import GPT2LMHeadModel  # noqa: E402
+from models import GPT2_CONFIG, GPT2LMHeadModel, init_gpt2  # noqa: E402
 
 
 def main():
@@ -45,12 +49,18 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--weights", default=os.path.join(CACHE, "gpt2-small.pt"))
     parser.add_argument("--no-head", action="store_true", help="run model.transformer only: stop before lm_head, after the last save")
+    parser.add_argument("--small", action="store_true", help="examples/gpt2.onnx's model (width 32) instead of the benchmark's")
     args = parser.parse_args()
 
     start = time.perf_counter()
     torch.set_num_threads(args.threads)
-    model = GPT2LMHeadModel(CONFIG)
-    model.load_state_dict(torch.load(args.weights))
+    if args.small:
+        torch.manual_seed(0)
+        model = GPT2LMHeadModel(GPT2_CONFIG)
+        init_gpt2(model, torch.Generator().manual_seed(1))
+    else:
+        model = GPT2LMHeadModel(CONFIG)
+        model.load_state_dict(torch.load(args.weights))
     model.eval()
     ids = np.load(args.ids, mmap_mode="r")
     os.makedirs(args.out, exist_ok=True)
