@@ -64,6 +64,8 @@ export interface DatasetPlan {
   threads: number;
   /** "small": examples/gpt2.onnx (width 32, 32 positions) instead of the GPT-2-small benchmark model. */
   model?: "small";
+  /** `--no-spin`: onnxruntime's threads sleep while they wait, as PyTorch's do here (OMP_WAIT_POLICY=PASSIVE). */
+  noSpin?: boolean;
   log: (line: string) => void;
 }
 
@@ -106,7 +108,7 @@ export async function runDatasetBench(plan: DatasetPlan): Promise<DatasetResult>
   const intv = async (batch: number, n: number, workers = 0): Promise<DatasetRow> => {
     rmSync(out, { recursive: true, force: true });
     const argv = [process.execPath, CLI, "run", model, "--inputs", await ids(n), "--out", out, "--batch-size", String(batch),
-      "--saves-only", "--no-verify", "--json", ...(workers > 0 ? ["--workers", String(workers)] : ["--threads", String(plan.threads)])];
+      "--saves-only", "--no-verify", "--json", ...(plan.noSpin ? ["--no-spin"] : []), ...(workers > 0 ? ["--workers", String(workers)] : ["--threads", String(plan.threads)])];
     const row: DatasetRow = { engine: "intv", batch, workers, examples: n, seconds: NaN, perSecond: NaN, wallMs: NaN, peakRssBytes: NaN };
     try {
       const run = await measureProcess(argv);

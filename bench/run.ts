@@ -191,10 +191,10 @@ async function main(): Promise<void> {
   await part("dataset", ["dataset", "dataset-memory"], async () => {
     log("dataset runs: 12 saves over examples of 64 tokens, intv batched and per line against PyTorch with hooks");
     const result = await runDatasetBench(args.quick
-      ? { examples: { 1: 8, 8: 16, 32: 32, 128: 128 }, memoryCounts: [32, 128], memoryBatch: 32, threads: 2, log }
+      ? { examples: { 1: 8, 8: 16, 32: 32, 128: 128 }, memoryCounts: [32, 128], memoryBatch: 32, threads: 2, noSpin: true, log }
       // At about one example a second on this shared two-core machine, the issue's 20,000 examples
       // would take 5 to 6 hours per row: the rates are measured on fewer, and memory at 8× the data.
-      : { examples: { 1: 16, 8: 48, 32: 128, 128: 256 }, memoryCounts: [128, 1024], memoryBatch: 32, threads: 2, log });
+      : { examples: { 1: 16, 8: 48, 32: 128, 128: 256 }, memoryCounts: [128, 1024], memoryBatch: 32, threads: 2, noSpin: true, log });
     save("dataset", result);
     sections.dataset = datasetSection(result, `${commit}${dirty ? " (with uncommitted changes)" : ""}`);
     sections["dataset-memory"] = datasetMemorySection(result);
@@ -203,9 +203,9 @@ async function main(): Promise<void> {
   await part("dataset-small", ["dataset-small", "dataset-small-memory"], async () => {
     log("dataset runs on examples/gpt2.onnx (width 32): 12 saves over examples of 32 tokens, where per-call costs dominate");
     const result = await runDatasetBench(args.quick
-      ? { examples: { 1: 200, 8: 200, 32: 200, 128: 256 }, memoryCounts: [200, 2000], memoryBatch: 32, threads: 2, model: "small", log }
+      ? { examples: { 1: 200, 8: 200, 32: 200, 128: 256 }, memoryCounts: [200, 2000], memoryBatch: 32, threads: 2, model: "small", noSpin: true, log }
       // The issue's numbers of examples for memory: 2,000 and 20,000.
-      : { examples: { 1: 2000, 8: 2000, 32: 2000, 128: 2048 }, memoryCounts: [2000, 20_000], memoryBatch: 32, threads: 2, model: "small", log });
+      : { examples: { 1: 2000, 8: 2000, 32: 2000, 128: 2048 }, memoryCounts: [2000, 20_000], memoryBatch: 32, threads: 2, model: "small", noSpin: true, log });
     save("dataset-small", result);
     sections["dataset-small"] = datasetSection(result, `${commit}${dirty ? " (with uncommitted changes)" : ""}`);
     sections["dataset-small-memory"] = datasetMemorySection(result);

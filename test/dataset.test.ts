@@ -88,7 +88,7 @@ describe("batched runs write the per-line run's files, byte for byte", () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, "");
     assert.match(r.stdout, /^name +shape +type +mean +std +min +max\nmlp\[0\] +\[40, 1, 16, 32\] +float32/);
-    for (const args of [["--batch-size", "8"], ["--batch-size", "7"], ["--batch-size", "7", "--workers", "2"]]) {
+    for (const args of [["--batch-size", "8"], ["--batch-size", "7"], ["--batch-size", "7", "--workers", "2"], ["--batch-size", "8", "--no-spin"]]) {
       const out = newDir();
       r = intv("run", compiledMlps, "--inputs", first, "--out", out, ...args);
       assert.equal(r.status, 0, r.stderr);

@@ -53,6 +53,7 @@ export const runCommand: Command = {
     { name: "out", short: "o", value: "DIR", required: true, description: "where to write the .npy files (created if needed)" },
     { name: "json", description: "print the summary as JSON instead of a table" },
     { name: "threads", value: "N", description: "threads onnxruntime uses inside an operator" },
+    { name: "no-spin", description: "onnxruntime's threads sleep while they wait instead of spinning (for a machine shared with other jobs)" },
     ...DATASET_OPTIONS,
   ],
   run: run,
@@ -88,6 +89,10 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     await requireOnnxRuntime();
     const values = await loadValues(assignments);
     const options: RuntimeOptions = threads === undefined ? {} : { intraOpNumThreads: threads };
+    // onnxruntime's intra-op threads spin between operators by default, which on a machine whose
+    // cores are busy with other jobs takes their time slices from the work (OMP_WAIT_POLICY=PASSIVE
+    // is PyTorch's counterpart).
+    if (args.flag("no-spin")) options.extra = { "session.intra_op.allow_spinning": "0" };
     if (dataset) {
       let source: ModelSource;
       if (compiled) {
