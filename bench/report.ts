@@ -176,7 +176,11 @@ export function datasetSection(result: DatasetResult, commit: string): string {
   const rate = (r: DatasetRow | undefined) => (r === undefined ? "—" : r.error !== undefined ? `**failed**: ${r.error}` : r.perSecond.toFixed(2));
   const ratio = (a: DatasetRow | undefined, b: DatasetRow | undefined) => (a && b && !a.error && !b.error ? a.perSecond / b.perSecond : NaN);
   const x = (v: number) => (Number.isNaN(v) ? "—" : `${v.toFixed(2)}×`);
-  const hours = (r: DatasetRow | undefined) => (r && !r.error ? `${(20_000 / r.perSecond / 3600).toFixed(1)} h` : "—");
+  const hours = (r: DatasetRow | undefined) => {
+    if (!r || r.error) return "—";
+    const seconds = 20_000 / r.perSecond;
+    return seconds >= 3600 ? `${(seconds / 3600).toFixed(1)} h` : `${(seconds / 60).toFixed(1)} min`;
+  };
   const batches = [...new Set(result.rows.filter((r) => r.engine === "intv" && r.workers === 0).map((r) => r.batch))].sort((a, b) => a - b);
   const rows = batches.map((b) => {
     const intv = find("intv", b);

@@ -46,7 +46,7 @@ describe("help, version and usage errors", () => {
     const r = intv("run", "--help");
     assert.equal(r.status, 0);
     assert.match(r.stdout, /^usage: intv run SCRIPT\.intv --model MODEL\.onnx --input NAME=FILE\.npy \[--param NAME=FILE\.npy\] --out DIR\n {7}intv run COMPILED\.onnx/);
-    for (const option of ["--model", "--input", "--param", "--inputs", "--out", "--json", "--threads", "--help"]) {
+    for (const option of ["--model", "--input", "--param", "--inputs", "--out", "--json", "--threads", "--no-spin", "--help"]) {
       assert.ok(r.stdout.includes(option), option);
     }
   });
