@@ -37,6 +37,8 @@ export interface DatasetRow {
   perSecond: number;
   wallMs: number;
   peakRssBytes: number;
+  /** intv with `--no-spin`. */
+  noSpin?: boolean;
   error?: string;
 }
 
@@ -66,6 +68,11 @@ export interface DatasetPlan {
   model?: "small";
   /** `--no-spin`: onnxruntime's threads sleep while they wait, as PyTorch's do here (OMP_WAIT_POLICY=PASSIVE). */
   noSpin?: boolean;
+  /**
+   * Instead of the rows above: intv at this batch size and number of examples, with onnxruntime's
+   * threads spinning (the CLI's default) and with `--no-spin`, alternating, `rounds` times each.
+   */
+  spinCheck?: { batch: number; examples: number; rounds: number };
   log: (line: string) => void;
 }
 
@@ -105,11 +112,11 @@ export async function runDatasetBench(plan: DatasetPlan): Promise<DatasetResult>
     return idsFor.get(n)!;
   };
 
-  const intv = async (batch: number, n: number, workers = 0): Promise<DatasetRow> => {
+  const intv = async (batch: number, n: number, workers = 0, noSpin = plan.noSpin ?? false): Promise<DatasetRow> => {
     rmSync(out, { recursive: true, force: true });
     const argv = [process.execPath, CLI, "run", model, "--inputs", await ids(n), "--out", out, "--batch-size", String(batch),
-      "--saves-only", "--no-verify", "--json", ...(plan.noSpin ? ["--no-spin"] : []), ...(workers > 0 ? ["--workers", String(workers)] : ["--threads", String(plan.threads)])];
-    const row: DatasetRow = { engine: "intv", batch, workers, examples: n, seconds: NaN, perSecond: NaN, wallMs: NaN, peakRssBytes: NaN };
+      "--saves-only", "--no-verify", "--json", ...(noSpin ? ["--no-spin"] : []), ...(workers > 0 ? ["--workers", String(workers)] : ["--threads", String(plan.threads)])];
+    const row: DatasetRow = { engine: "intv", batch, workers, examples: n, seconds: NaN, perSecond: NaN, wallMs: NaN, peakRssBytes: NaN, noSpin };
     try {
       const run = await measureProcess(argv);
       const summary = JSON.parse(run.stdout) as { lines: number; seconds: number };
@@ -118,7 +125,7 @@ export async function runDatasetBench(plan: DatasetPlan): Promise<DatasetResult>
       row.error = (e as Error).message.split("\n")[0];
     }
     rmSync(out, { recursive: true, force: true });
-    plan.log(`  intv B=${batch}${workers ? ` workers=${workers}` : ""} ×${n}: ${row.error ?? `${row.perSecond.toFixed(2)} examples/s, peak RSS ${(row.peakRssBytes / 1e6).toFixed(0)} MB`}`);
+    plan.log(`  intv B=${batch}${workers ? ` workers=${workers}` : ""}${noSpin ? " --no-spin" : ""} ×${n}: ${row.error ?? `${row.perSecond.toFixed(2)} examples/s, peak RSS ${(row.peakRssBytes / 1e6).toFixed(0)} MB`}`);
     return row;
   };
 
@@ -139,6 +146,18 @@ export async function runDatasetBench(plan: DatasetPlan): Promise<DatasetResult>
   };
 
   const rows: DatasetRow[] = [];
+  if (plan.spinCheck) {
+    const { batch, examples, rounds } = plan.spinCheck;
+    for (let r = 0; r < rounds; r++) {
+      rows.push(await intv(batch, examples, 0, false));
+      rows.push(await intv(batch, examples, 0, true));
+    }
+    for (const file of idsFor.values()) rmSync(file, { force: true });
+    return {
+      started: started.toISOString().replace(/\.\d+Z$/, "Z"), minutes: (Date.now() - started.getTime()) / 60000, loadBefore, loadAfter: loadavg(),
+      rows, memory: [], threads: plan.threads, bytesPerExample: 12 * seq * width * 4, seq, width,
+    };
+  }
   for (const [b, n] of Object.entries(plan.examples).map(([b, n]) => [Number(b), n] as const)) {
     rows.push(await intv(b, n));
     rows.push(await torch(b, n));

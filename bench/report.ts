@@ -206,6 +206,25 @@ export function datasetSection(result: DatasetResult, commit: string): string {
 }
 
 
+/** intv with onnxruntime's threads spinning and with --no-spin, alternating. */
+export function datasetSpinSection(result: DatasetResult, commit: string): string {
+  const rate = (r: DatasetRow) => (r.error !== undefined ? `**failed**: ${r.error}` : r.perSecond.toFixed(2));
+  const rows: string[][] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i + 1 < result.rows.length; i += 2) {
+    const [spin, sleep] = [result.rows[i]!, result.rows[i + 1]!];
+    const ratio = !spin.error && !sleep.error ? sleep.perSecond / spin.perSecond : NaN;
+    if (!Number.isNaN(ratio)) ratios.push(ratio);
+    rows.push([String(i / 2 + 1), String(spin.batch), String(spin.examples), rate(spin), rate(sleep), Number.isNaN(ratio) ? "—" : `${ratio.toFixed(2)}×`]);
+  }
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const median = sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : NaN;
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(", ");
+  return `Run: ${result.started}, commit ${commit}, ${result.minutes.toFixed(0)} min; load average (1, 5, 15 min) ${load(result.loadBefore)} at the start, ${load(result.loadAfter)} at the end.\n\n` +
+    table(["round", "batch size", "examples", "intv, threads spinning (default): examples/s", "intv `--no-spin`: examples/s", "`--no-spin` / spinning"], rows) +
+    `\n\nMedian of the rounds: ${Number.isNaN(median) ? "—" : `${median.toFixed(2)}×`}.`;
+}
+
 /** Peak memory of a dataset run against the number of examples. */
 export function datasetMemorySection(result: DatasetResult): string {
   const ok = result.memory.filter((r) => !r.error);

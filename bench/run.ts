@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark of BENCHMARKS.md, in sequence (never two at once: the machine
 // has two cores), then the tables in BENCHMARKS.md are rewritten from this run's numbers.
 //
-//   node dist/bench/run.js [--quick] [--only=overhead,kernels,compile,scaling,parse,profile,dataset,dataset-small] [--no-write]
+//   node dist/bench/run.js [--quick] [--only=overhead,kernels,compile,scaling,parse,profile,dataset,dataset-small,dataset-spin] [--no-write]
 //
 // Needs the generated model first: /usr/bin/python3 tools/bench/generate.py
 
@@ -16,11 +16,11 @@ import { runOverhead } from "./overhead.js";
 import { BENCHMARKS_MD, GENERATOR, META, MODEL, MODEL_KV, PARSE, PYTHON, ROOT, SCALING, TASKS, WORK, requireCache, snapshotDist } from "./paths.js";
 import { summarizeProfile } from "./profile.js";
 import { runDatasetBench } from "./dataset.js";
-import { compileSection, datasetMemorySection, datasetSection, inspectSection, kernelSection, overheadSection, profileSection, rewriteMarkdown, scalingSection, shortSection, torchSection, type Sections } from "./report.js";
+import { compileSection, datasetMemorySection, datasetSection, datasetSpinSection, inspectSection, kernelSection, overheadSection, profileSection, rewriteMarkdown, scalingSection, shortSection, torchSection, type Sections } from "./report.js";
 import { measureSizeInChild, type ScalingSize } from "./scaling.js";
 import { SAVES_12 } from "./scripts.js";
 
-const ALL = ["overhead", "kernels", "generate", "compile", "scaling", "parse", "profile", "dataset", "dataset-small"] as const;
+const ALL = ["overhead", "kernels", "generate", "compile", "scaling", "parse", "profile", "dataset", "dataset-small", "dataset-spin"] as const;
 type Part = (typeof ALL)[number];
 
 interface Args {
@@ -209,6 +209,16 @@ async function main(): Promise<void> {
     save("dataset-small", result);
     sections["dataset-small"] = datasetSection(result, `${commit}${dirty ? " (with uncommitted changes)" : ""}`);
     sections["dataset-small-memory"] = datasetMemorySection(result);
+  });
+
+  await part("dataset-spin", ["dataset-spin"], async () => {
+    log("dataset runs on GPT-2-small: onnxruntime's threads spinning (the default) against --no-spin, alternating");
+    const result = await runDatasetBench({
+      examples: {}, memoryCounts: [], memoryBatch: 32, threads: 2, log,
+      spinCheck: args.quick ? { batch: 32, examples: 32, rounds: 1 } : { batch: 32, examples: 64, rounds: 3 },
+    });
+    save("dataset-spin", result);
+    sections["dataset-spin"] = datasetSpinSection(result, `${commit}${dirty ? " (with uncommitted changes)" : ""}`);
   });
 
   // A partial run leaves the machine section alone: it describes the run the other tables are from.
