@@ -12,9 +12,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { compile, encodeModel } from "../compiler/index.js";
+import { compile, decodeModel, encodeModel } from "../compiler/index.js";
 import type { Worker } from "node:worker_threads";
 import { DatasetError, Runtime, WorkerPool, readNpy, writeNpy, type Tensor } from "../runtime/index.js";
+import { withOnlyOutputs } from "../runtime/prune.js";
 import { assertClose } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -94,7 +95,7 @@ describe("batched runs write the per-line run's files, byte for byte", () => {
       assert.equal(r.status, 0, r.stderr);
       assertSameFiles(perLine, out);
     }
-    // --saves-only loads the model without its outputs (onnxruntime drops lm_head): the same saves.
+    // --saves-only loads the model without its outputs: the same saves.
     const savesOnly = newDir();
     r = intv("run", compiledMlps, "--inputs", first, "--out", savesOnly, "--batch-size", "8", "--saves-only");
     assert.equal(r.status, 0, r.stderr);
@@ -358,6 +359,34 @@ describe("interrupted runs", () => {
     const r = intv("run", compiledMlps, "--inputs", mixed, "--out", out, "--saves-only", "--resume");
     assert.equal(r.status, 1);
     assert.match(r.stderr, /was made with other inputs; it cannot be resumed with these/);
+  });
+});
+
+describe("--saves-only", () => {
+  test("the model is loaded without what only its outputs need (GPT-2's lm_head and ln_f), and the saves are the same, byte for byte", async () => {
+    const script = join(scratch, "mlps-only.intv");
+    writeFileSync(script, "for l in 0..len(transformer.h) { save mlp[l] = transformer.h[l].mlp.output }\n");
+    const { model } = await compile({ source: readFileSync(script, "utf8"), filename: script, model: GPT2 });
+    const bytes = encodeModel(model!);
+    const saves = new Set(model!.graph!.output!.map((o) => o.name!).filter((n) => n.startsWith("intv.save.")));
+    const pruned = decodeModel(withOnlyOutputs(bytes, saves));
+    const names = (m: typeof pruned) => m.graph!.node!.map((n) => n.name ?? "");
+    assert.ok(names(model!).some((n) => n.includes("lm_head")), "the compiled model has lm_head");
+    assert.deepEqual(names(pruned).filter((n) => /lm_head|ln_f/.test(n)), []);
+    assert.deepEqual(pruned.graph!.initializer!.map((t) => t.name).filter((n) => /lm_head|ln_f/.test(n ?? "")), []);
+    assert.deepEqual(pruned.graph!.output!.map((o) => o.name).sort(), [...saves].sort());
+    // Every layer's MLP is still computed, and gives what the whole model gives.
+    const input_ids: Tensor = { type: "int64", dims: [2, 5], data: BigInt64Array.from(tokens(10, 3)) };
+    const [whole, only] = [await Runtime.load(bytes), await Runtime.load(bytes, { savesOnly: true })];
+    try {
+      const [a, b] = [await whole.run({ input_ids }), await only.run({ input_ids })];
+      assert.equal(b.outputs.size, 0);
+      assert.deepEqual([...b.saves.keys()], [...a.saves.keys()]);
+      for (const [name, t] of a.saves) assert.deepEqual(b.saves.get(name), t, name);
+    } finally {
+      await whole.release();
+      await only.release();
+    }
   });
 });
 
