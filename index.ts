@@ -17,6 +17,13 @@ export {
   type ExecutionProvider, type InputSpec, type InputValue, type NestedArray, type Scalar,
 } from "./runtime/index.js";
 
+// Dataset runs: batched, streamed to disk, resumable (README.md, "Dataset runs")
+export {
+  runDataset, datasetResults, runtimeRunner, WorkerPool, DatasetError, STATE_FILE,
+  type DatasetProgress, type DatasetResult, type DatasetRunner, type RunDatasetOptions, type LinesSpec,
+  type ResultSpec, type WrittenResult, type Layout,
+} from "./runtime/index.js";
+
 // Tensors and NumPy files
 export {
   NpyError, decodeNpy, encodeNpy, readNpy, writeNpy,

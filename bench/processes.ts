@@ -15,6 +15,8 @@ export interface ProcessRun {
   peakRssBytes: number;
   /** The command's stdout, parsed as JSON when it is one JSON line (tasks.ts phases). */
   phases: Record<string, number> | null;
+  /** The command's whole stdout. */
+  stdout: string;
 }
 
 export function haveGnuTime(): boolean {
@@ -44,5 +46,5 @@ export async function measureProcess(argv: readonly string[], env?: NodeJS.Proce
   let phases: Record<string, number> | null = null;
   const line = stdout.trim();
   if (line.startsWith("{") && !line.includes("\n")) phases = JSON.parse(line) as Record<string, number>;
-  return { wallMs, cpuMs: 1000 * (seconds("User") + seconds("System")), peakRssBytes: Number(rss[1]) * 1024, phases };
+  return { wallMs, cpuMs: 1000 * (seconds("User") + seconds("System")), peakRssBytes: Number(rss[1]) * 1024, phases, stdout };
 }

@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { CostResult, CostRow } from "./compile-cost.js";
+import type { DatasetResult, DatasetRow } from "./dataset.js";
 import type { IoModel, IoResult, IoRow } from "./io.js";
 import type { KernelRow } from "./ort-profile.js";
 import type { OverheadRow } from "./overhead.js";
@@ -197,6 +198,81 @@ export function profileSection(profiles: Array<{ title: string; command: string;
     const files = table(["self time", "share", "file"], summary.files.map((h) => [fmtMs(h.selfMs), `${(100 * h.share).toFixed(1)}%`, `\`${h.name}\``]));
     return `**${title}** — \`${command}\`: ${fmtMs(summary.totalMs)} sampled, of which ${fmtMs(summary.idleMs)} idle (the main thread waiting, e.g. for file reads and writes); shares below are of the ${fmtMs(summary.totalMs - summary.idleMs)} busy.\n\n${fns}\n\n${files}`;
   }).join("\n\n");
+}
+
+/** Dataset runs: examples per second, intv batched and per line against PyTorch with hooks. */
+export function datasetSection(result: DatasetResult, commit: string): string {
+  const find = (engine: DatasetRow["engine"], batch: number, workers = 0) => result.rows.find((r) => r.engine === engine && r.batch === batch && r.workers === workers);
+  const perLine = find("intv", 1);
+  const rate = (r: DatasetRow | undefined) => (r === undefined ? "—" : r.error !== undefined ? `**failed**: ${r.error}` : r.perSecond.toFixed(2));
+  const ratio = (a: DatasetRow | undefined, b: DatasetRow | undefined) => (a && b && !a.error && !b.error ? a.perSecond / b.perSecond : NaN);
+  const x = (v: number) => (Number.isNaN(v) ? "—" : `${v.toFixed(2)}×`);
+  const hours = (r: DatasetRow | undefined) => {
+    if (!r || r.error) return "—";
+    const seconds = 20_000 / r.perSecond;
+    return seconds >= 3600 ? `${(seconds / 3600).toFixed(1)} h` : `${(seconds / 60).toFixed(1)} min`;
+  };
+  const batches = [...new Set(result.rows.filter((r) => r.engine === "intv" && r.workers === 0).map((r) => r.batch))].sort((a, b) => a - b);
+  const rows = batches.map((b) => {
+    const intv = find("intv", b);
+    const torch = find("torch", b);
+    const headless = find("torch-head", b);
+    const vsLine = b === 1 ? NaN : ratio(intv, perLine);
+    const vsTorch = ratio(intv, torch);
+    const goals = b === 1 ? `— / ${yes(vsTorch >= 2)}` : `${yes(vsLine >= 2)} / ${yes(vsTorch >= 2)}`;
+    return [b === 1 ? "1 (per line)" : String(b), String(intv?.examples ?? "—"), rate(intv), rate(torch), rate(headless),
+      `**${x(vsTorch)}**`, x(ratio(intv, headless)), b === 1 ? "1" : `**${x(vsLine)}**`, hours(intv), goals];
+  });
+  const w2 = find("intv", batches.includes(32) ? 32 : batches.at(-1)!, 2);
+  const w1 = w2 ? find("intv", w2.batch) : undefined;
+  if (w2) {
+    rows.push([`${w2.batch}, \`--workers 2\` (1 thread each)`, String(w2.examples), rate(w2), "—", "—", "—", "—", x(ratio(w2, perLine)), hours(w2), `${x(ratio(w2, w1))} the one-session rate`]);
+  }
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(", ");
+  return `Run: ${result.started}, commit ${commit}, ${result.minutes.toFixed(0)} min; load average (1, 5, 15 min) ${load(result.loadBefore)} at the start, ${load(result.loadAfter)} at the end.\n\n` +
+    `Threads: ${result.threads} for the one onnxruntime session and for PyTorch; \`--workers 2\` runs two sessions of one thread each. ` +
+    `Each example writes 12 activations of 1 × ${result.seq} × ${result.width} float32 (${(result.bytesPerExample / 1e6).toFixed(2)} MB). ` +
+    `The last column but one extrapolates the measured rate to the issue's 20,000 examples.\n\n` +
+    table(["batch size", "examples run", "intv `--saves-only`: examples/s", "PyTorch + hooks: examples/s", "PyTorch + hooks, stopped after the last save", "intv / PyTorch", "intv / PyTorch stopped", "intv / intv per line", "20,000 examples at this rate (intv)", "goals: ≥ 2× per line / ≥ 2× PyTorch"], rows);
+}
+
+
+/** intv with onnxruntime's threads spinning and with --no-spin, alternating. */
+export function datasetSpinSection(result: DatasetResult, commit: string): string {
+  const rate = (r: DatasetRow) => (r.error !== undefined ? `**failed**: ${r.error}` : r.perSecond.toFixed(2));
+  const rows: string[][] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i + 1 < result.rows.length; i += 2) {
+    const [spin, sleep] = [result.rows[i]!, result.rows[i + 1]!];
+    const ratio = !spin.error && !sleep.error ? sleep.perSecond / spin.perSecond : NaN;
+    if (!Number.isNaN(ratio)) ratios.push(ratio);
+    rows.push([String(i / 2 + 1), String(spin.batch), String(spin.examples), rate(spin), rate(sleep), Number.isNaN(ratio) ? "—" : `${ratio.toFixed(2)}×`]);
+  }
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const median = sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : NaN;
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(", ");
+  return `Run: ${result.started}, commit ${commit}, ${result.minutes.toFixed(0)} min; load average (1, 5, 15 min) ${load(result.loadBefore)} at the start, ${load(result.loadAfter)} at the end.\n\n` +
+    table(["round", "batch size", "examples", "intv, threads spinning (default): examples/s", "intv `--no-spin`: examples/s", "`--no-spin` / spinning"], rows) +
+    `\n\nMedian of the rounds: ${Number.isNaN(median) ? "—" : `${median.toFixed(2)}×`}.`;
+}
+
+/** Peak memory of a dataset run against the number of examples. */
+export function datasetMemorySection(result: DatasetResult): string {
+  const ok = result.memory.filter((r) => !r.error);
+  const rows = result.memory.map((r) => [
+    String(r.examples), String(r.batch), r.error ? `**failed**: ${r.error}` : fmtBytes(r.peakRssBytes),
+    fmtBytes(r.examples * result.bytesPerExample), r.error ? "—" : r.perSecond.toFixed(2),
+  ]);
+  let verdict = "";
+  if (ok.length >= 2) {
+    const [a, b] = [ok[0]!, ok.at(-1)!];
+    const growth = b.peakRssBytes / a.peakRssBytes;
+    const perExample = (b.peakRssBytes - a.peakRssBytes) / (b.examples - a.examples);
+    verdict = `\n\nFrom ${a.examples.toLocaleString("en-US")} to ${b.examples.toLocaleString("en-US")} examples (${(b.examples / a.examples).toFixed(0)}× the data written) the peak grows ${growth.toFixed(3)}× ` +
+      `(${perExample >= 0 ? "+" : ""}${(perExample / 1e3).toFixed(1)} kB per example, against ${(result.bytesPerExample / 1e6).toFixed(2)} MB written per example): ${yes(growth < 1.1)} (independent of the number of examples). ` +
+      `At that slope, 20,000 examples would peak at ${fmtBytes(b.peakRssBytes + perExample * (20_000 - b.examples))}.`;
+  }
+  return table(["examples", "batch size", "peak RSS of `intv run` (whole process)", "written to disk", "examples/s"], rows) + verdict;
 }
 
 /** Replace the text between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` for each section. */

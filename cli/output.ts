@@ -10,6 +10,8 @@ export const EXIT = {
   rejected: 1,
   /** The command line itself is wrong. */
   usage: 2,
+  /** Stopped by Ctrl-C (a dataset run: what was done is written and can be resumed). */
+  interrupted: 130,
 } as const;
 
 export interface Io {
@@ -44,6 +46,7 @@ export class Progress {
   private readonly timer: NodeJS.Timeout | undefined;
   private text = "";
   private shown = false;
+  private drawnAt = 0;
 
   constructor(private readonly io: Io, private readonly delayMs = 1000) {
     if (io.stderr.isTTY) {
@@ -54,7 +57,9 @@ export class Progress {
 
   update(text: string): void {
     this.text = text;
-    this.draw();
+    // A dataset run updates once per line, thousands of times a second: the timer draws the
+    // latest text, so a redraw more often than every 100 ms would only flood the terminal.
+    if (Date.now() - this.drawnAt >= 100) this.draw();
   }
 
   done(): void {
@@ -69,6 +74,7 @@ export class Progress {
     if (elapsed < this.delayMs) return;
     this.io.stderr.write(`\r\x1b[K${this.text} (${(elapsed / 1000).toFixed(1)} s)`);
     this.shown = true;
+    this.drawnAt = Date.now();
   }
 }
 

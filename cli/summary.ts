@@ -17,6 +17,10 @@ export interface TensorSummary {
   std: number | null;
   min: number | null;
   max: number | null;
+  /** A dataset run's layout (README.md, "Dataset runs"); absent for a single run. */
+  layout?: "stacked" | "ragged";
+  /** The ragged layout's offsets file. */
+  offsets?: string | null;
 }
 
 export function summarize(kind: TensorSummary["kind"], name: string, file: string | null, tensor: Tensor): TensorSummary {
@@ -44,7 +48,7 @@ export function formatSummary(rows: readonly TensorSummary[]): string {
   const header = ["name", "shape", "type", "mean", "std", "min", "max"];
   const body = rows.map((r) => [
     r.kind === "output" ? `output.${r.name}` : r.name,
-    `[${r.shape.join(", ")}]`,
+    `[${r.shape.join(", ")}]${r.layout === "ragged" ? " ragged" : ""}`,
     r.type,
     formatNumber(r.mean),
     formatNumber(r.std),

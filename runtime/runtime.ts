@@ -12,6 +12,7 @@ import type { InferenceSession, Tensor as OrtTensor } from "onnxruntime-node";
 import { MANIFEST_KEY, PROMPT_LENGTH_INPUT, isElemName, parseManifest, type Manifest, type Tensor } from "../common/index.js";
 import { OnnxFormatError } from "../compiler/model.js";
 import { detachInitializers } from "./defaults.js";
+import { withOnlyOutputs } from "./prune.js";
 import { planGeneration, runGeneration, type GenerateOptions, type GenerationEngine, type GenerationStep, type OrtModule } from "./generate.js";
 import { ModelLoadError, RuntimeDiagnosticError, RuntimeInputError, cleanOrtMessage, diagnoseRunError } from "./errors.js";
 import { prepareInputs, type InputSpec, type InputValue } from "./inputs.js";
@@ -41,6 +42,11 @@ export interface RuntimeOptions {
   externalDataDir?: string;
   /** Script sources (file → text); lets a run-time failure point at the exact script text. */
   sources?: ReadonlyMap<string, string>;
+  /**
+   * Load the model without its own outputs, so that onnxruntime skips what only they need; `run`
+   * then returns the saves alone. For a model with a manifest.
+   */
+  savesOnly?: boolean;
 }
 
 export interface RunOptions {
@@ -48,6 +54,8 @@ export interface RunOptions {
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** A tag for onnxruntime's logs. */
   tag?: string;
+  /** False: fetch only the saves (the model's outputs are not copied out of onnxruntime). Default true. */
+  outputs?: boolean;
 }
 
 export interface RunResult {
@@ -59,12 +67,12 @@ export interface RunResult {
 
 const RUNTIME_OPTION_KEYS = [
   "intraOpNumThreads", "interOpNumThreads", "executionProviders", "graphOptimizationLevel",
-  "logSeverityLevel", "extra", "externalDataDir", "sources",
+  "logSeverityLevel", "extra", "externalDataDir", "sources", "savesOnly",
 ] as const;
 /** onnxruntime's session config key for where a model loaded from bytes finds its external data. */
 const EXTERNAL_DATA_FOLDER = "session.model_external_initializers_file_folder_path";
 
-const RUN_OPTION_KEYS = ["logSeverityLevel", "tag"] as const;
+const RUN_OPTION_KEYS = ["logSeverityLevel", "tag", "outputs"] as const;
 
 export class Runtime {
   private constructor(
@@ -139,6 +147,16 @@ export class Runtime {
       }
     }
     const fixed = new Set([...info.initializers].filter((name) => !defaulted.has(name)));
+    const saveOutputs = new Set((manifest?.saves ?? []).map((s) => s.output));
+    const savesOnly = options.savesOnly === true && manifest !== null;
+    if (savesOnly) {
+      try {
+        load = withOnlyOutputs(typeof load === "string" ? await readFile(load) : load, saveOutputs);
+      } catch (e) {
+        throw new ModelLoadError(`cannot read model ${what}: ${describeLoadError(e)}`);
+      }
+      if (typeof model === "string" && loadOptions.externalDataDir === undefined) loadOptions = { ...loadOptions, externalDataDir: dirname(model) };
+    }
 
     let session: InferenceSession;
     try {
@@ -151,14 +169,13 @@ export class Runtime {
       throw new ModelLoadError(`cannot load model ${what} in onnxruntime: ${cleanOrtMessage((e as Error).message ?? String(e))}`);
     }
     // The model's own outputs: those the manifest lists, plus any graph output that carries no save.
-    const saveOutputs = new Set((manifest?.saves ?? []).map((s) => s.output));
     const modelOutputs = new Set((manifest?.modelOutputs ?? []).map((o) => o.name));
     return new Runtime(
       ort,
       session,
       manifest,
       inputSpecs(info, manifest),
-      info.outputs.filter((o) => modelOutputs.has(o.name) || !saveOutputs.has(o.name)),
+      savesOnly ? [] : info.outputs.filter((o) => modelOutputs.has(o.name) || !saveOutputs.has(o.name)),
       options.sources,
       defaults,
       fixed,
@@ -190,12 +207,14 @@ export class Runtime {
 
     let results: InferenceSession.ReturnType;
     try {
-      results = await this.session.run(ortFeeds, runOptions(options));
+      results = options.outputs === false
+        ? await this.session.run(ortFeeds, (this.manifest?.saves ?? []).map((s) => s.output), runOptions(options))
+        : await this.session.run(ortFeeds, runOptions(options));
     } catch (e) {
       throw new RuntimeDiagnosticError([diagnoseRunError(e, this.sources)]);
     }
     const outputs = new Map<string, Tensor>();
-    for (const o of this.outputs) outputs.set(o.name, fromOrt(o.name, results[o.name]));
+    if (options.outputs !== false) for (const o of this.outputs) outputs.set(o.name, fromOrt(o.name, results[o.name]));
     const saves = new Map<string, Tensor>();
     for (const s of this.manifest?.saves ?? []) saves.set(s.name, fromOrt(s.output, results[s.output]));
     return { outputs, saves };

@@ -46,7 +46,7 @@ describe("help, version and usage errors", () => {
     const r = intv("run", "--help");
     assert.equal(r.status, 0);
     assert.match(r.stdout, /^usage: intv run SCRIPT\.intv --model MODEL\.onnx --input NAME=FILE\.npy \[--param NAME=FILE\.npy\] --out DIR\n {7}intv run COMPILED\.onnx/);
-    for (const option of ["--model", "--input", "--param", "--inputs", "--out", "--json", "--threads", "--help"]) {
+    for (const option of ["--model", "--input", "--param", "--inputs", "--out", "--json", "--threads", "--no-spin", "--help"]) {
       assert.ok(r.stdout.includes(option), option);
     }
   });
@@ -116,7 +116,7 @@ describe("intv run COMPILED.onnx", () => {
     assert.deepEqual(data.tensors.map((t) => t.name), ["h[0]", "first.ids", "mask", "half", "y", "ids_sum"]);
   });
 
-  test("--inputs FILE.jsonl runs once per line and stacks along a new first axis", async () => {
+  test("--inputs FILE.jsonl runs once per line and stacks along a new first axis (test/dataset.test.ts has the rest)", async () => {
     const jsonl = join(scratch, "runs.jsonl");
     writeFileSync(jsonl, '{"input_ids": [[1, 2]], "x": [[1, 1, 1, 1]]}\n\n{"input_ids": [[3, 4]], "x": [[2, 2, 2, 2]]}\n');
     const out = newDir();
@@ -136,10 +136,12 @@ describe("intv run COMPILED.onnx", () => {
     writeFileSync(jsonl, '{"input_ids": [[1]], "x": [[1, 1, 1, 1]]}\n[1, 2]\n');
     r = intv("run", COMPILED, "--param", "scale=[1,1,1,1]", "--inputs", jsonl, "--out", newDir());
     assert.match(r.stderr, /^error: .*bad\.jsonl:2: expected a JSON object of inputs/);
-    writeFileSync(jsonl, '{"input_ids": [[1]], "x": [[1, 1, 1, 1]]}\n{"input_ids": [[1, 2]], "x": [[1, 1, 1, 1]]}\n');
+    // Two examples on line 2: its results have 2 rows along the batch axis, so they can be neither
+    // stacked with line 1's nor written in the ragged layout (which drops a batch axis of size 1).
+    writeFileSync(jsonl, '{"input_ids": [[1]], "x": [[1, 1, 1, 1]]}\n{"input_ids": [[1], [2]], "x": [[1, 1, 1, 1], [2, 2, 2, 2]]}\n');
     r = intv("run", COMPILED, "--param", "scale=[1,1,1,1]", "--inputs", jsonl, "--out", newDir());
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /bad\.jsonl:2: save `first\.ids` is int64\[1, 2\] but int64\[1, 1\] on line 1; results of different shapes cannot be stacked/);
+    assert.match(r.stderr, /^error: line 2 \(.*bad\.jsonl:2\): save `h\[0\]` is float32\[2, 4\], but float32\[1, 4\] on line 1; lines may differ only in the first axis after the batch axis \(of size 1\), where they are written in the ragged layout\n$/);
   });
 });
 

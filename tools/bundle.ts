@@ -26,7 +26,8 @@ export async function bundle(): Promise<void> {
   rmSync(OUT, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: { index: "dist/index.js", intv: "dist/cli/main.js" },
+    // worker: the entry of the dataset runs' worker threads (runtime/workers.ts finds it next to itself).
+    entryPoints: { index: "dist/index.js", intv: "dist/cli/main.js", worker: "dist/runtime/worker.js" },
     outdir: OUT,
     bundle: true,
     splitting: true,

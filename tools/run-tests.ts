@@ -18,7 +18,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
  * intv process).
  */
 const QUICK = [
-  "diagnostics", "diagnostics-pinned", "float16", "grammar", "grammar-errors", "modules", "npy", "onnx-io", "reliability-docs",
+  "dataset-units", "diagnostics", "diagnostics-pinned", "float16", "grammar", "grammar-errors", "modules", "npy", "onnx-io", "reliability-docs",
 ];
 
 const args = process.argv.slice(2);

@@ -8,26 +8,33 @@ import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
 import { UsageError } from "../args.js";
 import { sameFile, writeProblem } from "../files.js";
 import { CliError, EXIT, printDiagnostics } from "../output.js";
+import { TRITON_OPTIONS, tritonModelPath, writeTritonConfig } from "./compileTriton.js";
 
 export { sameFile };
 
 export const compileCommand: Command = {
   name: "compile",
   summary: "compile a script and a model into an instrumented ONNX model",
-  usage: ["intv compile SCRIPT.intv --model MODEL.onnx -o OUT.onnx [--manifest OUT.json] [--external-data OUT.onnx.data]"],
+  usage: [
+    "intv compile SCRIPT.intv --model MODEL.onnx -o OUT.onnx [--manifest OUT.json] [--external-data OUT.onnx.data]",
+    "intv compile SCRIPT.intv --model MODEL.onnx --triton DIR [--triton-name NAME]",
+  ],
   description: "The output is a standard ONNX model: the model's own outputs keep their names, each save is an extra output, each param an extra input. The manifest (saves, params, passes) is stored in the model's metadata under `intv.manifest`; --manifest also writes it as JSON. Files are written atomically, and the input model is never overwritten.",
   positionals: [{ name: "SCRIPT.intv" }],
   options: [
     ...COMPILE_OPTIONS,
-    { name: "output", short: "o", value: "OUT.onnx", required: true, description: "where to write the compiled model" },
+    { name: "output", short: "o", value: "OUT.onnx", description: "where to write the compiled model" },
     { name: "manifest", value: "OUT.json", description: "also write the manifest as JSON" },
     { name: "external-data", value: "FILE", description: "write the weights to FILE (in OUT.onnx's folder) instead of into the model, as ONNX external data" },
+    ...TRITON_OPTIONS,
   ],
   async run(args, io) {
     // Loaded here, so that `intv --help` and other commands do not pay for the compiler.
     const { compile, hasErrors, writeModelFile, OnnxFormatError } = await import("../../compiler/index.js");
     const options = await compileOptionsFrom(args);
-    const out = args.string("output")!;
+    const triton = args.string("triton");
+    if (triton === undefined && args.string("output") === undefined) throw new UsageError("missing option `--output OUT.onnx` (or `--triton DIR`)");
+    const out = args.string("output") ?? tritonModelPath(triton!, args, options.filename);
     const manifestPath = args.string("manifest");
     const externalData = args.string("external-data");
     const modelPath = options.model as string;
@@ -70,6 +77,11 @@ export const compileCommand: Command = {
       } catch (e) {
         throw new CliError(writeProblem(manifestPath, e));
       }
+    }
+    if (triton !== undefined) {
+      const tritonModel = tritonModelPath(triton, args, options.filename);
+      if (tritonModel !== out) await writeModelFile(tritonModel, result.model, { sourceDir: path.dirname(path.resolve(modelPath)) });
+      io.stderr.write(`wrote ${await writeTritonConfig(tritonModel, args.positiveInt("triton-max-batch"))}\n`);
     }
     const m = result.manifest;
     io.stderr.write(`wrote ${out}: ${m.saves.length} save${m.saves.length === 1 ? "" : "s"}, ${m.params.length} param${m.params.length === 1 ? "" : "s"}, ${m.passes.length} pass${m.passes.length === 1 ? "" : "es"}\n`);

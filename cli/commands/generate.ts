@@ -119,7 +119,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
       progress.update("loading the model");
       runtime = await loadCompiled(result, model!, { ...runtimeOptions, sources: result.sources, externalDataDir: dirname(model!) });
     }
-    checkParams(runtime, assignments);
+    checkParams(runtime.inputs, assignments);
     const steps = runtime.generate(values, options); // checks everything before the first pass
     const cached = runtime.outputs.some((o) => /^present\.\d+\.(key|value)$/.test(o.name));
     if (outDir !== undefined) await makeFolder(outDir);

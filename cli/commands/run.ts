@@ -3,14 +3,14 @@
 
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { DiagnosticError, hasErrors, MANIFEST_KEY, parseManifest, type Manifest } from "../../common/index.js";
 import type { ModelProto } from "../../compiler/index.js";
 import {
-  ModelLoadError, NpyError, RuntimeDiagnosticError, RuntimeInputError, Runtime,
-  allocate, readModelInfoFromFile, readNpy, writeNpy,
-  type InputValue, type RunResult, type RuntimeOptions, type Tensor,
+  DatasetError, ModelLoadError, NpyError, RuntimeInputError, Runtime,
+  readModelInfoFromFile, readNpy, saveFileStem, writeNpy,
+  type InputSpec, type InputValue, type RunResult, type RuntimeOptions, type Tensor,
 } from "../../runtime/index.js";
 import { requireOnnxRuntime } from "../../runtime/index.js";
 import { UsageError, type ParsedArgs } from "../args.js";
@@ -18,6 +18,9 @@ import type { Command } from "../command.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
 import { CliError, EXIT, Progress, fail, printDiagnostics, type Io } from "../output.js";
 import { formatSummary, summarize, type TensorSummary } from "../summary.js";
+import { DATASET_OPTIONS, datasetOptionGiven, runDatasetCommand, type ModelSource } from "./runDataset.js";
+
+export { saveFileStem };
 
 export const runCommand: Command = {
   name: "run",
@@ -25,16 +28,21 @@ export const runCommand: Command = {
   usage: [
     "intv run SCRIPT.intv --model MODEL.onnx --input NAME=FILE.npy [--param NAME=FILE.npy] --out DIR",
     "intv run COMPILED.onnx --input NAME=FILE.npy [--param NAME=FILE.npy] --out DIR",
-    "intv run ... --inputs FILE.jsonl --out DIR",
+    "intv run ... --inputs FILE.jsonl|[NAME=]FILE.npy|[NAME=]DIR --out DIR [--batch-size N [--pad]] [--resume] [--workers N]",
   ],
   description: [
     "Runs the model once with every pass of the script. Each save is written to DIR/NAME.npy",
     "(`name[3]` as name.3.npy, a save in `pass first` as first.NAME.npy) and each model output to",
     "DIR/output.NAME.npy; a summary table goes to stdout. An input or param value is a .npy file or",
     "inline JSON (`--input input_ids='[[464, 3290]]'`), converted to the type the model declares.",
-    "With --inputs, each line of FILE.jsonl is one JSON object of inputs (values as JSON or .npy",
-    "paths relative to the file); the model runs once per line and the results are stacked along",
-    "a new first axis.",
+    "",
+    "With --inputs, a dataset run: each line of FILE.jsonl is one JSON object of inputs (values as",
+    "JSON or .npy paths relative to the file); NAME=FILE.npy gives input NAME for each entry of the",
+    "array's first axis, NAME=DIR one .npy file per line (repeat --inputs for several inputs). The",
+    "lines run in batches of --batch-size and each result is written to DIR as it is produced:",
+    "DIR/NAME.npy holds the lines' results stacked along a new first axis, or, for results whose",
+    "length differs between lines, concatenated along that axis with DIR/NAME.offsets.npy saying",
+    "where each line starts. Ctrl-C stops after the running batch; --resume continues.",
   ].join("\n"),
   positionals: [{ name: "SCRIPT.intv or COMPILED.onnx", description: "the script to compile, or a compiled model" }],
   options: [
@@ -42,10 +50,12 @@ export const runCommand: Command = {
     ...COMPILE_OPTIONS.map((o) => (o.name === "model" ? { ...o, required: false } : o)),
     { name: "input", short: "i", value: "NAME=VALUE", repeat: true, description: "a model input: NAME=FILE.npy or NAME=JSON" },
     { name: "param", short: "p", value: "NAME=VALUE", repeat: true, description: "a script param: NAME=FILE.npy or NAME=JSON" },
-    { name: "inputs", value: "FILE.jsonl", description: "run once per line of inputs and stack the results" },
+    { name: "inputs", value: "DATA", repeat: true, description: "a dataset run: FILE.jsonl, or NAME=FILE.npy / NAME=DIR (one entry per line); see below" },
     { name: "out", short: "o", value: "DIR", required: true, description: "where to write the .npy files (created if needed)" },
     { name: "json", description: "print the summary as JSON instead of a table" },
     { name: "threads", value: "N", description: "threads onnxruntime uses inside an operator" },
+    { name: "no-spin", description: "onnxruntime's threads sleep while they wait instead of spinning (for a machine shared with other jobs)" },
+    ...DATASET_OPTIONS,
   ],
   run: run,
 };
@@ -68,7 +78,9 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     ...args.strings("input").map((a) => assignment("input", a)),
     ...args.strings("param").map((a) => assignment("param", a)),
   ];
-  const jsonl = args.string("inputs");
+  const dataset = args.strings("inputs").length > 0;
+  const datasetOnly = datasetOptionGiven(args);
+  if (!dataset && datasetOnly !== undefined) throw new UsageError(`--${datasetOnly} is for dataset runs: give --inputs too`);
 
   const progress = new Progress(io);
   let runtime: Runtime | undefined;
@@ -78,6 +90,29 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     await requireOnnxRuntime();
     const values = await loadValues(assignments);
     const options: RuntimeOptions = threads === undefined ? {} : { intraOpNumThreads: threads };
+    // onnxruntime's intra-op threads spin between operators by default, which on a machine whose
+    // cores are busy with other jobs takes their time slices from the work (OMP_WAIT_POLICY=PASSIVE
+    // is PyTorch's counterpart).
+    if (args.flag("no-spin")) options.extra = { "session.intra_op.allow_spinning": "0" };
+    if (dataset) {
+      let source: ModelSource;
+      if (compiled) {
+        const script = compiledScript(target);
+        if (script) sources = new Map([script]);
+        source = { kind: "file", path: target };
+        if (script) Object.assign(options, { sources });
+      } else {
+        progress.update("compiling");
+        const result = await compileScript(io, args);
+        if (!result) return EXIT.rejected;
+        sources = result.sources;
+        // Worker threads each load the model, so it goes to them encoded, as bytes.
+        const { encodeModel } = await import("../../compiler/index.js");
+        source = { kind: "bytes", bytes: encodeModel(result.model), script: target, externalDataDir: dirname(model!), model: model! };
+        options.sources = result.sources;
+      }
+      return await runDatasetCommand(io, args, source, options, values, progress, (inputs) => checkParams(inputs, assignments));
+    }
     if (compiled) {
       progress.update("loading the model");
       // The script, if it is still there unchanged, lets a run-time failure show its line.
@@ -92,15 +127,10 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
       progress.update("loading the model");
       runtime = await loadCompiled(result, model!, { ...options, sources: result.sources, externalDataDir: dirname(model!) });
     }
-    checkParams(runtime, assignments);
+    checkParams(runtime.inputs, assignments);
 
-    let result: RunResult;
-    if (jsonl === undefined) {
-      progress.update("running");
-      result = await runtime.run(values);
-    } else {
-      result = await runLines(runtime, jsonl, values, progress);
-    }
+    progress.update("running");
+    const result = await runtime.run(values);
 
     progress.update("writing");
     const summary = await writeResults(outDir, result);
@@ -114,7 +144,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
       printDiagnostics(io, e.diagnostics, sources);
       return EXIT.rejected;
     }
-    if (e instanceof CliError || e instanceof NpyError || e instanceof ModelLoadError || e instanceof RuntimeInputError) {
+    if (e instanceof CliError || e instanceof NpyError || e instanceof ModelLoadError || e instanceof RuntimeInputError || e instanceof DatasetError) {
       return fail(io, e.message);
     }
     throw e;
@@ -162,13 +192,13 @@ export async function loadValues(assignments: readonly Assignment[]): Promise<Re
 }
 
 /** `--param NAME` must name one of the script's params. */
-export function checkParams(runtime: Runtime, assignments: readonly Assignment[]): void {
-  const params = runtime.inputs.filter((s) => s.kind === "param");
+export function checkParams(inputs: readonly InputSpec[], assignments: readonly Assignment[]): void {
+  const params = inputs.filter((s) => s.kind === "param");
   const problems: string[] = [];
   for (const a of assignments) {
     if (a.flag !== "param" || params.some((p) => p.name === a.name || p.input === a.name)) continue;
     const list = params.length ? `; its params are ${params.map((p) => `\`${p.name}\``).join(", ")}` : "; it has no params";
-    const isInput = runtime.inputs.some((s) => s.name === a.name);
+    const isInput = inputs.some((s) => s.name === a.name);
     problems.push(`\`${a.name}\` is not a param of this script${isInput ? " (it is a model input: use --input)" : list}`);
   }
   if (problems.length) throw new RuntimeInputError(problems);
@@ -232,83 +262,7 @@ export function compiledScript(model: string): [string, string] | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// --inputs FILE.jsonl
-
-async function runLines(
-  runtime: Runtime, path: string, shared: Readonly<Record<string, InputValue>>, progress: Progress,
-): Promise<RunResult> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    throw new CliError(`cannot read \`${path}\`: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
-  }
-  const lines = text.split("\n").map((l, i) => ({ n: i + 1, text: l.trim() })).filter((l) => l.text !== "");
-  if (lines.length === 0) throw new CliError(`\`${path}\` has no input lines`);
-  const results: { n: number; result: RunResult }[] = [];
-  for (const [k, line] of lines.entries()) {
-    const where = `${path}:${line.n}`;
-    let object: unknown;
-    try {
-      object = JSON.parse(line.text);
-    } catch (e) {
-      throw new CliError(`${where}: invalid JSON (${(e as Error).message})`);
-    }
-    if (typeof object !== "object" || object === null || Array.isArray(object)) {
-      throw new CliError(`${where}: expected a JSON object of inputs (\`{"input_ids": [[1, 2]]}\`)`);
-    }
-    const values: Record<string, InputValue> = { ...shared };
-    for (const [name, value] of Object.entries(object)) {
-      if (Object.prototype.hasOwnProperty.call(shared, name)) throw new CliError(`${where}: \`${name}\` is also given on the command line`);
-      values[name] = typeof value === "string" && /\.npy$/i.test(value)
-        ? await loadValue(`${where}: input \`${name}\``, value, dirname(path))
-        : (value as InputValue);
-    }
-    progress.update(`running line ${line.n} (${k + 1} of ${lines.length})`);
-    try {
-      results.push({ n: line.n, result: await runtime.run(values) });
-    } catch (e) {
-      if (e instanceof RuntimeInputError) throw new RuntimeInputError(e.problems.map((p) => `${where}: ${p}`));
-      if (e instanceof RuntimeDiagnosticError) {
-        throw new RuntimeDiagnosticError(e.diagnostics.map((d) => ({ ...d, notes: [...(d.notes ?? []), `while running line ${line.n} of \`${path}\``] })));
-      }
-      throw e;
-    }
-  }
-  const stack = (pick: (r: RunResult) => Map<string, Tensor>, kind: string): Map<string, Tensor> => {
-    const out = new Map<string, Tensor>();
-    for (const name of pick(results[0]!.result).keys()) {
-      out.set(name, stackTensors(`${kind} \`${name}\``, path, results.map((r) => ({ n: r.n, tensor: pick(r.result).get(name)! }))));
-    }
-    return out;
-  };
-  return { outputs: stack((r) => r.outputs, "output"), saves: stack((r) => r.saves, "save") };
-}
-
-/** Stack equally shaped tensors along a new first axis. */
-function stackTensors(what: string, path: string, items: readonly { n: number; tensor: Tensor }[]): Tensor {
-  const first = items[0]!;
-  for (const { n, tensor } of items) {
-    if (tensor.type !== first.tensor.type || tensor.dims.join() !== first.tensor.dims.join()) {
-      throw new CliError(
-        `${path}:${n}: ${what} is ${tensor.type}[${tensor.dims.join(", ")}] but ${first.tensor.type}[${first.tensor.dims.join(", ")}] ` +
-        `on line ${first.n}; results of different shapes cannot be stacked`,
-      );
-    }
-  }
-  const size = first.tensor.data.length;
-  const data = allocate(first.tensor.type, size * items.length);
-  items.forEach(({ tensor }, i) => (data as Float64Array).set(tensor.data as Float64Array, i * size));
-  return { type: first.tensor.type, dims: [items.length, ...first.tensor.dims], data } as Tensor;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Writing
-
-/** `attn[3]` → `attn.3`, `first.mlp8` → `first.mlp8`; characters unsafe in file names become `_`. */
-export function saveFileStem(name: string): string {
-  return name.replace(/\[(-?\d+)\]/g, ".$1").replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "_");
-}
 
 async function writeResults(outDir: string, result: RunResult): Promise<TensorSummary[]> {
   try {

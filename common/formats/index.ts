@@ -7,7 +7,8 @@ export {
   ELEM_NAMES, ELEM_SIZE, allocate, describeTensor, isElemName, sizeOf, toNumbers, viewOf,
   type ElemArrays, type ElemName, type Tensor, type TypedArray,
 } from "./tensor.js";
-export { NpyError, decodeNpy, encodeNpy, readNpy, writeNpy } from "./npy.js";
+export { NpyError, decodeNpy, decodeNpyHeader, encodeNpy, encodeNpyHeader, npyDataBytes, readNpy, writeNpy, type NpyHeader } from "./npy.js";
+export { NpyAppender, NpyRows, reservedHeaderBytes } from "./npyStream.js";
 export {
   MANIFEST_FORMAT, MANIFEST_KEY, NODE_NAME_PREFIX, PROMPT_LENGTH_INPUT, parseManifest,
   type Dim, type Manifest, type ParamEntry, type PassEntry, type SaveEntry, type TensorSpec,

@@ -41,8 +41,23 @@ const NATIVE_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-/** Decode the bytes of a `.npy` file. `name` prefixes error messages (usually the file's path). */
-export function decodeNpy(bytes: Uint8Array, name = "<npy>"): Tensor {
+/** What a `.npy` header says, and where the data starts. */
+export interface NpyHeader {
+  type: ElemName;
+  dims: number[];
+  fortranOrder: boolean;
+  littleEndian: boolean;
+  /** Byte offset of the first element. */
+  dataStart: number;
+  /** Bytes of data the shape needs. */
+  byteLength: number;
+}
+
+/**
+ * Decode the header at the start of `bytes` (which need hold no more than the header). Throws
+ * NpyError naming `name` when it is not a readable `.npy` header.
+ */
+export function decodeNpyHeader(bytes: Uint8Array, name = "<npy>"): NpyHeader {
   const fail = (message: string): never => {
     throw new NpyError(`${name}: ${message}`);
   };
@@ -80,13 +95,18 @@ export function decodeNpy(bytes: Uint8Array, name = "<npy>"): Tensor {
   }
   const dims = shape as number[];
   const { type, littleEndian } = parseDescr(descr) ?? fail(`unsupported dtype '${descr}'`);
-
-  const count = sizeOf(dims);
-  const byteLength = count * ELEM_SIZE[type];
+  const byteLength = sizeOf(dims) * ELEM_SIZE[type];
   if (!Number.isSafeInteger(byteLength)) fail(`shape (${dims.join(", ")}) is too large`);
+  return { type, dims, fortranOrder: fortran, littleEndian, dataStart, byteLength };
+}
+
+/** Decode the bytes of a `.npy` file. `name` prefixes error messages (usually the file's path). */
+export function decodeNpy(bytes: Uint8Array, name = "<npy>"): Tensor {
+  const { type, dims, fortranOrder: fortran, littleEndian, dataStart, byteLength } = decodeNpyHeader(bytes, name);
+  const count = sizeOf(dims);
   const available = bytes.length - dataStart;
   if (available < byteLength) {
-    fail(`truncated data: shape (${dims.join(", ")}) of ${type} needs ${byteLength} bytes, the file has ${available}`);
+    throw new NpyError(`${name}: truncated data: shape (${dims.join(", ")}) of ${type} needs ${byteLength} bytes, the file has ${available}`);
   }
 
   // Copy into a fresh, aligned buffer, then fix the byte order and the memory order.
@@ -165,23 +185,21 @@ function fortranToC(type: ElemName, src: TypedArray, dims: number[]): TypedArray
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-/** Encode a tensor as the bytes of a `.npy` file (format 1.0, or 2.0 for a very long header). */
-export function encodeNpy(tensor: Tensor): Uint8Array {
-  const { type, dims, data } = tensor;
+/**
+ * The header of a `.npy` file holding `type[dims]` (format 1.0, or 2.0 for a very long header):
+ * magic, version, length and the padded dict, `reserve` bytes long at least (a multiple of 64 in
+ * all cases, so that the data that follows is aligned).
+ */
+export function encodeNpyHeader(type: ElemName, dims: readonly number[], reserve = 0): Uint8Array {
   const descr = DESCR[type];
   if (descr === undefined) throw new NpyError(`cannot write element type \`${String(type)}\` as .npy`);
-  if (data.length !== sizeOf(dims)) {
-    throw new NpyError(`cannot write ${type}[${dims.join(", ")}]: it needs ${sizeOf(dims)} elements, the data has ${data.length}`);
-  }
   const shape = dims.length === 1 ? `(${dims[0]},)` : `(${dims.join(", ")})`;
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
-  const major = dict.length + 1 + 10 > 0xffff ? 2 : 1;
+  const major = Math.max(dict.length + 1 + 10, reserve) > 0xffff ? 2 : 1;
   const prefix = major === 1 ? 10 : 12;
-  const padded = Math.ceil((prefix + dict.length + 1) / ALIGN) * ALIGN;
+  const padded = Math.max(Math.ceil((prefix + dict.length + 1) / ALIGN) * ALIGN, Math.ceil(reserve / ALIGN) * ALIGN);
   const header = dict + " ".repeat(padded - prefix - dict.length - 1) + "\n";
-
-  const elemBytes = data.length * ELEM_SIZE[type];
-  const out = new Uint8Array(padded + elemBytes);
+  const out = new Uint8Array(padded);
   out.set(MAGIC, 0);
   out[6] = major;
   out[7] = 0;
@@ -189,10 +207,36 @@ export function encodeNpy(tensor: Tensor): Uint8Array {
   if (major === 1) view.setUint16(8, header.length, true);
   else view.setUint32(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[prefix + i] = header.charCodeAt(i);
-  const body = out.subarray(padded);
-  body.set(new Uint8Array(data.buffer, data.byteOffset, elemBytes));
-  if (!NATIVE_LITTLE) swapBytes(body, ELEM_SIZE[type]);
-  if (type === "bool") for (let i = 0; i < body.length; i++) if (body[i]! > 1) body[i] = 1;
+  return out;
+}
+
+/**
+ * The elements of `data` as a `.npy` file stores them (little-endian, bool as 0/1): a view of the
+ * same memory where that is already so, a copy otherwise.
+ */
+export function npyDataBytes(type: ElemName, data: TypedArray): Uint8Array {
+  let bytes = new Uint8Array(data.buffer, data.byteOffset, data.length * ELEM_SIZE[type]);
+  const size = ELEM_SIZE[type];
+  if (!NATIVE_LITTLE && size > 1) {
+    bytes = bytes.slice();
+    swapBytes(bytes, size);
+  }
+  if (type === "bool" && bytes.some((b) => b > 1)) bytes = bytes.map((b) => (b > 1 ? 1 : b));
+  return bytes;
+}
+
+/** Encode a tensor as the bytes of a `.npy` file (format 1.0, or 2.0 for a very long header). */
+export function encodeNpy(tensor: Tensor): Uint8Array {
+  const { type, dims, data } = tensor;
+  if (DESCR[type] === undefined) throw new NpyError(`cannot write element type \`${String(type)}\` as .npy`);
+  if (data.length !== sizeOf(dims)) {
+    throw new NpyError(`cannot write ${type}[${dims.join(", ")}]: it needs ${sizeOf(dims)} elements, the data has ${data.length}`);
+  }
+  const header = encodeNpyHeader(type, dims);
+  const body = npyDataBytes(type, data);
+  const out = new Uint8Array(header.length + body.length);
+  out.set(header, 0);
+  out.set(body, header.length);
   return out;
 }
 
