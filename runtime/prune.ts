@@ -3,7 +3,7 @@
 // reads, so the nodes and initializers only the removed outputs needed are removed here too
 // (GPT-2's lm_head: a third of the work at 64 tokens, and its weight).
 
-import { decodeModel, encodeModel } from "../compiler/index.js";
+import { decodeModel, encodeModel } from "../compiler/model.js";
 
 type Graph = NonNullable<ReturnType<typeof decodeModel>["graph"]>;
 type Node = NonNullable<Graph["node"]>[number];

@@ -13,7 +13,7 @@
 //
 // Format: https://github.com/triton-inference-server/server/blob/main/docs/user_guide/model_configuration.md
 
-import type { Dim, Manifest } from "../common/index.js";
+import { PROMPT_LENGTH_INPUT, type Dim, type Manifest } from "../common/index.js";
 import type { ValueInfo } from "./model-info.js";
 
 const TRITON_TYPES: Record<string, string> = {
@@ -36,7 +36,10 @@ export function tritonModelName(name: string): string {
 }
 
 /** `config.pbtxt` for a compiled model with these graph inputs and outputs. */
-export function tritonConfig(model: { inputs: readonly ValueInfo[]; outputs: readonly ValueInfo[]; manifest: Manifest | null }, options: TritonOptions): string {
+export function tritonConfig(
+  model: { inputs: readonly ValueInfo[]; outputs: readonly ValueInfo[]; manifest: Manifest | null; initializers?: ReadonlySet<string> },
+  options: TritonOptions,
+): string {
   const values = [...model.inputs, ...model.outputs];
   for (const v of values) {
     if (v.elemType === null || !TRITON_TYPES[v.elemType]) {
@@ -66,7 +69,12 @@ export function tritonConfig(model: { inputs: readonly ValueInfo[]; outputs: rea
     "input [",
     model.inputs.map((v) => {
       const param = params.get(v.name);
-      return tensor(v, param ? `param ${param.name}${param.hasDefault ? " (has a default)" : ""}` : undefined, param?.hasDefault ?? false);
+      if (param) return tensor(v, `param ${param.name}${param.hasDefault ? " (has a default)" : ""}`, param.hasDefault);
+      // An input with an initializer of its name has a default (ONNX's rule), so a client may
+      // leave it out: intv.prompt_length, which only generation without a cache sets, is one.
+      const defaulted = model.initializers?.has(v.name) ?? false;
+      const comment = v.name === PROMPT_LENGTH_INPUT ? "the sequence window of generation without a cache (has a default)" : defaulted ? "has a default" : undefined;
+      return tensor(v, comment, defaulted);
     }).join(",\n"),
     "]",
     "output [",

@@ -130,6 +130,9 @@ describe("intv compile --triton", () => {
       { name: ["steer"], data_type: ["TYPE_FP32"], dims: [32] },
       // a scalar param with a default: [1] reshaped to [], optional
       { name: ["alpha"], data_type: ["TYPE_FP32"], dims: [1], reshape: [{ shape: [] }], optional: ["true"] },
+      // the `[:, -1, :]` patch's sequence window (generation without a cache): it has a default,
+      // so a client need not send it
+      { name: ["intv.prompt_length"], data_type: ["TYPE_INT64"], dims: [1], reshape: [{ shape: [] }], optional: ["true"] },
     ]);
   });
 

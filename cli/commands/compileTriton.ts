@@ -35,7 +35,7 @@ export async function writeTritonConfig(modelPath: string, maxBatchSize?: number
   const json = info.metadata.get(MANIFEST_KEY);
   let text: string;
   try {
-    text = tritonConfig({ inputs: info.inputs, outputs: info.outputs, manifest: json === undefined ? null : parseManifest(json) }, { name: path.basename(folder), ...(maxBatchSize ? { maxBatchSize } : {}) });
+    text = tritonConfig({ inputs: info.inputs, outputs: info.outputs, initializers: info.initializers, manifest: json === undefined ? null : parseManifest(json) }, { name: path.basename(folder), ...(maxBatchSize ? { maxBatchSize } : {}) });
   } catch (e) {
     throw new CliError(`cannot write a Triton configuration: ${(e as Error).message}`);
   }
