@@ -172,7 +172,9 @@ export class Expressions {
     const candidates = [...scope.names(), ...passByName.keys(), ...passFamilies.keys(), ...BUILTIN_NAMES, ...tree.root.children.keys(), "model"];
     const hint = suggest(name, candidates);
     const roots = [...tree.root.childList().map((c) => c.name)];
-    fail("E0101", `\`${name}\` is not defined`, span, hint ? `did you mean \`${hint}\`?` : roots.length > 0 ? `the model's top-level modules are ${roots.slice(0, 6).map((r) => `\`${r}\``).join(", ")}` : undefined);
+    const notes = this.ctx.refs.absentChildNotes(tree.root, name, true);
+    fail("E0101", `\`${name}\` is not defined`, span, hint ? `did you mean \`${hint}\`?` : roots.length > 0 ? `the model's top-level modules are ${roots.slice(0, 6).map((r) => `\`${r}\``).join(", ")}` : undefined,
+      notes.length > 0 ? { notes } : undefined);
   }
 
   private evalMember(object: CVal, prop: string, span: Span, expr: Expr): CVal {

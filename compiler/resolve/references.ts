@@ -273,17 +273,27 @@ export class References {
     const candidates = [...m.children.keys(), ...this.params(m).map((p) => p.name), ...PORT_WORDS];
     const hint = suggest(name, candidates);
     const children = m.childList().map((x) => typedName(x.name));
-    const notes: string[] = [];
-    const folded = this.foldedConvsIn(m);
-    if (folded.length > 0) {
-      const names = folded.map((c) => `\`${c.displayPath}\``).join(", ");
-      notes.push(`the exporter folded BatchNorm modules into ${names} and removed them from the graph; if \`${name}\` is one of them, the value after it is that convolution's fused output (\`intv inspect\` shows it), and an export with \`training=torch.onnx.TrainingMode.PRESERVE\` keeps it`);
-    } else if (/^(drop|dropout|bn\d*|batchnorm|identity)/i.test(name)) {
-      notes.push("modules that do nothing in eval mode (Dropout, Identity) leave no trace in an exported graph");
-    }
+    const notes = this.absentChildNotes(m, name, false);
     fail("E0102", `\`${m.displayPath}\` has no child, port or parameter \`${name}\``, span,
       hint ? `did you mean \`${typedName(hint)}\`?` : children.length > 0 ? `its children are ${children.slice(0, 8).map((x) => `\`${x}\``).join(", ")}${children.length > 8 ? ", …" : ""}` : undefined,
       notes.length > 0 ? { notes } : undefined);
+  }
+
+  /**
+   * Why a module the user names may be missing from `m`: folded into a convolution, or a module
+   * that does nothing in eval mode. With `onlyLikely`, only when the name looks like such a module
+   * (a top-level name that is not defined is more often a typo of a variable).
+   */
+  absentChildNotes(m: Module, name: string, onlyLikely: boolean): string[] {
+    const folded = this.foldedConvsIn(m);
+    if (folded.length > 0 && (!onlyLikely || /^(bn\d*|batchnorm|norm)/i.test(name))) {
+      const names = folded.map((c) => `\`${c.displayPath}\``).join(", ");
+      return [`the exporter folded BatchNorm modules into ${names} and removed them from the graph; if \`${name}\` is one of them, the value after it is that convolution's fused output (\`intv inspect\` shows it), and an export with \`training=torch.onnx.TrainingMode.PRESERVE\` keeps it`];
+    }
+    if (folded.length === 0 && /^(drop|dropout|bn\d*|batchnorm|identity)/i.test(name)) {
+      return ["modules that do nothing in eval mode (Dropout, Identity) leave no trace in an exported graph"];
+    }
+    return [];
   }
 
   /** `m[i]`: the entry named `i` of a `Sequential` or `ModuleList` — never "the i-th child". */
