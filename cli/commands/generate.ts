@@ -5,17 +5,16 @@
 import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { DiagnosticError } from "../../common/index.js";
 import {
-  ModelLoadError, NpyError, RuntimeInputError, Runtime, TokenizerError, isSampling, loadTokenizer, tokenizerNextTo, writeNpy,
+  NpyError, Runtime, TokenizerError, isSampling, loadTokenizer, tokenizerNextTo, writeNpy,
   type GenerateOptions, type GenerationStep, type InputValue, type RuntimeOptions, type Tensor, type TextTokenizer,
 } from "../../runtime/index.js";
 import { requireOnnxRuntime } from "../../runtime/index.js";
 import { UsageError, type ParsedArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { COMPILE_OPTIONS } from "../compileOptions.js";
-import { CliError, EXIT, Progress, fail, printDiagnostics, type Io } from "../output.js";
-import { assignment, checkParams, compileScript, compiledScript, loadCompiled, loadValues, saveFileStem } from "./run.js";
+import { CliError, EXIT, Progress, type Io } from "../output.js";
+import { assignment, checkParams, compileScript, compiledScript, loadCompiled, loadValues, reportFailure, saveFileStem } from "./run.js";
 
 export const generateCommand: Command = {
   name: "generate",
@@ -148,14 +147,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     return EXIT.ok;
   } catch (e) {
     progress.done();
-    if (e instanceof DiagnosticError) {
-      printDiagnostics(io, e.diagnostics, scriptSources);
-      return EXIT.rejected;
-    }
-    if (e instanceof CliError || e instanceof NpyError || e instanceof ModelLoadError || e instanceof RuntimeInputError || e instanceof TokenizerError) {
-      return fail(io, e.message);
-    }
-    throw e;
+    return reportFailure(io, e, scriptSources, [TokenizerError]);
   } finally {
     progress.done();
     await runtime?.release();

@@ -140,14 +140,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     return EXIT.ok;
   } catch (e) {
     progress.done();
-    if (e instanceof DiagnosticError) {
-      printDiagnostics(io, e.diagnostics, sources);
-      return EXIT.rejected;
-    }
-    if (e instanceof CliError || e instanceof NpyError || e instanceof ModelLoadError || e instanceof RuntimeInputError || e instanceof DatasetError) {
-      return fail(io, e.message);
-    }
-    throw e;
+    return reportFailure(io, e, sources, [DatasetError]);
   } finally {
     progress.done();
     await runtime?.release();
@@ -202,6 +195,21 @@ export function checkParams(inputs: readonly InputSpec[], assignments: readonly 
     problems.push(`\`${a.name}\` is not a param of this script${isInput ? " (it is a model input: use --input)" : list}`);
   }
   if (problems.length) throw new RuntimeInputError(problems);
+}
+
+/**
+ * A failure of a command that runs a model (`run`, `generate`) as the user sees it: diagnostics
+ * with their script lines, the errors of bad input in one line (exit status 1); anything else is
+ * a bug, and propagates with its stack.
+ */
+export function reportFailure(io: Io, e: unknown, sources: Map<string, string>, alsoExpected: readonly (new (...args: never[]) => Error)[]): number {
+  if (e instanceof DiagnosticError) {
+    printDiagnostics(io, e.diagnostics, sources);
+    return EXIT.rejected;
+  }
+  const expected = [CliError, NpyError, ModelLoadError, RuntimeInputError, ...alsoExpected];
+  if (e instanceof Error && expected.some((kind) => e instanceof kind)) return fail(io, e.message);
+  throw e;
 }
 
 export async function compileScript(io: Io, args: ParsedArgs): Promise<{ model: ModelProto; sources: Map<string, string> } | null> {
