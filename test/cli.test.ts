@@ -3,19 +3,16 @@
 // test/fixtures/runtime (tools/fixtures/make_runtime_fixture.py).
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { parseArgs, UsageError } from "../cli/args.js";
 import { saveFileStem } from "../cli/commands/run.js";
 import { formatNumber } from "../cli/summary.js";
 import { readNpy, writeNpy, halfToNumber } from "../runtime/index.js";
+import { runCli } from "./helpers.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const MAIN = join(ROOT, "dist/cli/main.js");
 const COMPILED = "test/fixtures/runtime/compiled.onnx";
 const FAILING = "test/fixtures/runtime/failing.onnx";
 
@@ -24,10 +21,7 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 let dirs = 0;
 const newDir = (): string => join(scratch, `out${++dirs}`);
 
-function intv(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, encoding: "utf8" });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const intv = runCli;
 
 const good = ["--input", "input_ids=[[1,2,3]]", "--input", "x=[[1,-2,3,4]]", "--param", "scale=[1,2,3,4]"];
 

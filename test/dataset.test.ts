@@ -16,10 +16,10 @@ import { compile, decodeModel, encodeModel } from "../compiler/index.js";
 import type { Worker } from "node:worker_threads";
 import { DatasetError, Runtime, WorkerPool, readNpy, writeNpy, type Tensor } from "../runtime/index.js";
 import { withOnlyOutputs } from "../runtime/prune.js";
-import { assertClose } from "./helpers.js";
+import { assertClose, CLI_MAIN, runCli } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const MAIN = join(ROOT, "dist/cli/main.js");
+const MAIN = CLI_MAIN;
 const GPT2 = join(ROOT, "examples/gpt2.onnx");
 const SAVE_MLPS = join(ROOT, "examples/save_mlps.intv");
 const MASKED = join(ROOT, "test/fixtures/dataset/gpt2_mask.onnx");
@@ -32,10 +32,7 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 let dirs = 0;
 const newDir = (): string => join(scratch, `out${++dirs}`);
 
-function intv(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, encoding: "utf8" });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const intv = runCli;
 
 /** Deterministic token ids in [0, 96). */
 function tokens(count: number, seed: number): bigint[] {

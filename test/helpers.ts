@@ -1,6 +1,7 @@
 // Shared test helpers.
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { toNumbers, type Tensor } from "../runtime/index.js";
@@ -26,6 +27,15 @@ export function assertClose(actual: Tensor, expected: Tensor, atol: number, rtol
 
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
+
+/** The command line as tsc compiled it (what the CLI tests run as a process). */
+export const CLI_MAIN = path.join(ROOT, "dist/cli/main.js");
+
+/** `intv ARGS...` as a process in the repository's folder. */
+export function runCli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI_MAIN, ...args], { cwd: ROOT, encoding: "utf8" });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 /** One case of test/fixtures/cases.json (format: tools/fixtures/README.md). */
 export interface Case {

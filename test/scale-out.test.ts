@@ -14,18 +14,15 @@ import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { MANIFEST_KEY, parseManifest } from "../common/index.js";
 import { readModelInfoFromFile, readNpy, writeNpy } from "../runtime/index.js";
+import { runCli } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const MAIN = join(ROOT, "dist/cli/main.js");
 const EXAMPLE = join(ROOT, "examples/scale-out");
 const PYTHON = "/usr/bin/python3";
 const scratch = mkdtempSync(join(tmpdir(), "intv-scale-out-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-function intv(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, encoding: "utf8" });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const intv = runCli;
 
 // ---------------------------------------------------------------------------------------------
 // Protobuf text format, as far as config.pbtxt uses it: `name: value`, `name { ... }`,
