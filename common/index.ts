@@ -4,4 +4,4 @@
 
 export * from "./diagnostics/index.js";
 export * from "./formats/index.js";
-export { commitTemporary, writeAtomically, writeTemporary, type FileData, type OpenFile } from "./atomicWrite.js";
+export { commitTemporary, writeAtomically, writeTemporary, type FileData, type OpenFile, type WriteOptions } from "./atomicWrite.js";

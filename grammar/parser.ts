@@ -98,12 +98,19 @@ const resyncPoints = new Set<TokenType>([Newline, Semicolon, LBrace, RBrace, RPa
 const boundaryBefore = new Set<TokenType>([Newline, Semicolon, LBrace, RBrace, EOF]);
 
 export class IntvParser extends CstParser {
-  constructor() {
+  /**
+   * `validate`: run Chevrotain's checks of the grammar (ambiguous alternatives, left recursion,
+   * duplicate rules) while building it. They find mistakes in this file, not in scripts, and took
+   * half of the parser's construction (40 ms of every `intv check`), so the one instance below
+   * skips them and test/parser.test.ts builds a validated one.
+   */
+  constructor(options: { validate?: boolean } = {}) {
     super(parserTokens, {
       recoveryEnabled: true,
       maxLookahead: 3,
       nodeLocationTracking: "full",
       errorMessageProvider: structuredMessages,
+      skipValidations: options.validate !== true,
     });
     this.performSelfAnalysis();
   }

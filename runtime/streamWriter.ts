@@ -428,7 +428,8 @@ async function writeState(dir: string, state: RunState): Promise<void> {
   }, 1);
   const path = join(dir, STATE_FILE);
   try {
-    await writeAtomically(path, text);
+    // Flushed, as the data files were before it: the checkpoint a resume trusts must survive a power failure.
+    await writeAtomically(path, text, { sync: true });
   } catch (e) {
     throw new NpyError(`${path}: cannot write file (${(e as NodeJS.ErrnoException).code === "ENOSPC" ? "no space left on the device" : (e as Error).message})`);
   }

@@ -26,6 +26,7 @@ export const compileCommand: Command = {
     { name: "output", short: "o", value: "OUT.onnx", description: "where to write the compiled model" },
     { name: "manifest", value: "OUT.json", description: "also write the manifest as JSON" },
     { name: "external-data", value: "FILE", description: "write the weights to FILE (in OUT.onnx's folder) instead of into the model, as ONNX external data" },
+    { name: "fsync", description: "flush the written files to disk before they replace anything, so that they survive a power failure (as cp, intv leaves that to the system by default)" },
     ...TRITON_OPTIONS,
   ],
   async run(args, io) {
@@ -52,6 +53,7 @@ export const compileCommand: Command = {
       }
     }
     const dataLocation = externalData === undefined ? undefined : externalDataLocation(externalData, out);
+    const sync = args.flag("fsync");
     const result = await compile(options);
     printDiagnostics(io, result.diagnostics, result.sources);
     if (hasErrors(result.diagnostics) || !result.model || !result.manifest) return EXIT.rejected;
@@ -60,27 +62,27 @@ export const compileCommand: Command = {
     let manifestTmp: string | undefined;
     if (manifestPath !== undefined) {
       try {
-        manifestTmp = await writeTemporary(manifestPath, `${JSON.stringify(result.manifest, null, 2)}\n`);
+        manifestTmp = await writeTemporary(manifestPath, `${JSON.stringify(result.manifest, null, 2)}\n`, { sync });
       } catch (e) {
         throw new CliError(writeProblem(manifestPath, e));
       }
     }
     try {
-      await writeModelFile(out, result.model, { sourceDir: path.dirname(path.resolve(modelPath)), ...(dataLocation === undefined ? {} : { externalData: dataLocation }) });
+      await writeModelFile(out, result.model, { sourceDir: path.dirname(path.resolve(modelPath)), sync, ...(dataLocation === undefined ? {} : { externalData: dataLocation }) });
     } catch (e) {
       if (manifestTmp) await rm(manifestTmp, { force: true });
       throw new CliError(e instanceof OnnxFormatError ? e.message : writeProblem(out, e));
     }
     if (manifestPath !== undefined && manifestTmp) {
       try {
-        await commitTemporary(manifestTmp, manifestPath);
+        await commitTemporary(manifestTmp, manifestPath, { sync });
       } catch (e) {
         throw new CliError(writeProblem(manifestPath, e));
       }
     }
     if (triton !== undefined) {
       const tritonModel = tritonModelPath(triton, args, options.filename);
-      if (tritonModel !== out) await writeModelFile(tritonModel, result.model, { sourceDir: path.dirname(path.resolve(modelPath)) });
+      if (tritonModel !== out) await writeModelFile(tritonModel, result.model, { sourceDir: path.dirname(path.resolve(modelPath)), sync });
       io.stderr.write(`wrote ${await writeTritonConfig(tritonModel, args.positiveInt("triton-max-batch"))}\n`);
     }
     const m = result.manifest;

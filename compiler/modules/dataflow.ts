@@ -19,6 +19,25 @@ const SOURCE_OPS = new Set(["RandomNormal", "RandomUniform", "RandomNormalLike",
 export class Origins {
   private readonly memo = new Map<Value, Origin>();
 
+  /**
+   * Find the origin of every value the nodes in `order` (a topological order) produce, in one pass.
+   * The module tree does this for the main graph when it is built, so that every origin is the
+   * model's own: a script's patches rewire the graph later, and the compiler asks for ports (and
+   * so origins) only when a script names a module (edges.ts).
+   */
+  fill(order: readonly Node[]): void {
+    for (const node of order) {
+      let origin: Origin = "const";
+      for (const d of dependencies(node)) {
+        const o = this.memo.get(d) ?? this.of(d);
+        if (RANK[o] > RANK[origin]) origin = o;
+      }
+      if (SHAPE_OPS.has(node.opType) && origin !== "const") origin = "shape";
+      if (SOURCE_OPS.has(node.opType)) origin = "data";
+      for (const v of node.outputs) if (v && !this.memo.has(v)) this.memo.set(v, directOrigin(v) ?? origin);
+    }
+  }
+
   of(value: Value): Origin {
     const v = value.resolve();
     const known = this.memo.get(v);

@@ -8,6 +8,7 @@
 // is an unnamed initializer may have been, and its output cannot be taken for the convolution's.
 
 import type { Node, Value } from "../ir/index.js";
+import { liveEdges, type Edges } from "./edges.js";
 
 export interface FoldedConv {
   node: Node;
@@ -18,12 +19,12 @@ export interface FoldedConv {
 const CONV_OPS = new Set(["Conv", "ConvTranspose"]);
 
 /** The Conv producing `value`, when its weights were computed by the exporter. */
-export function foldedConvOf(value: Value): FoldedConv | null {
+export function foldedConvOf(value: Value, edges: Edges = liveEdges): FoldedConv | null {
   const node = value.producer;
   if (!node || !CONV_OPS.has(node.opType) || node.domain !== "") return null;
-  const w = node.inputs[1];
+  const w = edges.inputs(node)[1];
   if (!w) return null;
-  const init = throughIdentity(w.resolve());
+  const init = throughIdentity(w.resolve(), edges);
   if (init.kind !== "initializer" && !(init.kind === "input" && init.initializer)) return null;
   return isParameterName(init.name) ? null : { node, weight: init.name };
 }
@@ -34,8 +35,12 @@ export function isParameterName(name: string): boolean {
 }
 
 /** The exporter shares equal initializers through `Identity` nodes (`Identity_3`); look through them. */
-function throughIdentity(v: Value): Value {
+function throughIdentity(v: Value, edges: Edges): Value {
   let x = v;
-  for (let i = 0; i < 64 && x.producer && x.producer.opType === "Identity" && x.producer.inputs[0]; i++) x = x.producer.inputs[0]!.resolve();
+  for (let i = 0; i < 64 && x.producer && x.producer.opType === "Identity"; i++) {
+    const next = edges.inputs(x.producer)[0];
+    if (!next) break;
+    x = next.resolve();
+  }
   return x;
 }

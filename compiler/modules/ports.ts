@@ -14,6 +14,7 @@
 
 import type { Graph, Node, Use, Value } from "../ir/index.js";
 import { Origins } from "./dataflow.js";
+import { liveEdges, type Edges } from "./edges.js";
 import { foldedConvOf, type FoldedConv } from "./folds.js";
 import type { Module } from "./tree.js";
 
@@ -33,8 +34,9 @@ export interface ModulePorts {
   outputs: Port[];
 }
 
-export function modulePorts(m: Module, scope: Graph = homeScope(m)): ModulePorts {
-  return portsOf(m, nodesIn(m, scope), scope);
+/** `edges`: read the graph as it is now, or as it was (edges.ts; the compiler's References). */
+export function modulePorts(m: Module, scope: Graph = homeScope(m), edges: Edges = liveEdges): ModulePorts {
+  return portsOf(m, nodesIn(m, scope), scope, edges);
 }
 
 /**
@@ -72,7 +74,7 @@ export function modulePortsByScope(m: Module): Map<Graph, ModulePorts> {
 }
 
 /** Ports of the module's nodes within one graph scope; `graphOutputs` are positions in that graph's outputs. */
-function portsOf(m: Module, nodes: Node[], graph: Graph): ModulePorts {
+function portsOf(m: Module, nodes: Node[], graph: Graph, edges: Edges): ModulePorts {
   const origins = m.tree.origins;
   const inside = new Set<Node>(nodes);
   const inputs: Port[] = [];
@@ -80,20 +82,27 @@ function portsOf(m: Module, nodes: Node[], graph: Graph): ModulePorts {
   const outputs: Port[] = [];
   const seenOut = new Set<Value>();
   const isMain = graph.parent === null;
+  // Positions of each graph output, found once (not once per value the module produces).
+  const outputPositions = new Map<Value, number[]>();
+  edges.outputs(graph).forEach((o, i) => {
+    const list = outputPositions.get(o);
+    if (list) list.push(i);
+    else outputPositions.set(o, [i]);
+  });
   for (const node of nodes) {
-    for (const raw of node.inputs) {
+    for (const raw of edges.inputs(node)) {
       if (!raw) continue;
       // In a body, an outer value is read through its proxy, whose uses are the body's slots.
       const v = isMain ? raw.resolve() : raw;
       if (seenIn.has(v) || (v.producer && inside.has(v.producer)) || origins.of(v) === "const") continue;
       seenIn.add(v);
-      const slots = v.uses.filter((u) => inside.has(u.node));
+      const slots = edges.uses(v).filter((u) => inside.has(u.node));
       inputs.push({ module: m, kind: "input", index: 0, value: v, slots, graphOutputs: [] });
     }
     for (const v of node.outputs) {
       if (!v || seenOut.has(v) || origins.of(v) === "const") continue;
-      const slots = v.uses.filter((u) => !inside.has(u.node));
-      const graphOutputs = graph.outputs.flatMap((o, i) => (o === v ? [i] : []));
+      const slots = edges.uses(v).filter((u) => !inside.has(u.node));
+      const graphOutputs = outputPositions.get(v) ?? [];
       if (slots.length === 0 && graphOutputs.length === 0) continue;
       seenOut.add(v);
       outputs.push({ module: m, kind: "output", index: 0, value: v, slots, graphOutputs });
@@ -152,29 +161,29 @@ export type PortChoice = { port: Port; refusal?: undefined } | { port?: undefine
  * as a second argument. Refused too when the module starts by concatenating its input (a list
  * argument such as DenseNet's `prev_features`: hooks see the list).
  */
-export function primaryPort(m: Module, kind: "input" | "output", scope: Graph = homeScope(m), ports?: ModulePorts): PortChoice {
-  if (!m.hasNodes()) return m.inferred || /^\d+$/.test(m.name) ? sequentialEntry(m, kind, scope) : { refusal: { reason: "no-nodes" } };
+export function primaryPort(m: Module, kind: "input" | "output", scope: Graph = homeScope(m), ports?: ModulePorts, edges: Edges = liveEdges): PortChoice {
+  if (!m.hasNodes()) return m.inferred || /^\d+$/.test(m.name) ? sequentialEntry(m, kind, scope, edges) : { refusal: { reason: "no-nodes" } };
   if (!m.called) return { refusal: { reason: "not-called" } };
   // `ports`: modulePorts(m, scope) when the caller has it already, computed on the graph as it is
   // now (a printed line and the compiler's snapshot need both ports and primaries: one walk of
   // the module's nodes instead of three).
-  return kind === "output" ? returnedValue(m, scope, ports) : firstArgument(m, scope, ports);
+  return kind === "output" ? returnedValue(m, scope, edges, ports) : firstArgument(m, scope, edges, ports);
 }
 
-function returnedValue(m: Module, scope: Graph, ports = modulePorts(m, scope)): PortChoice {
+function returnedValue(m: Module, scope: Graph, edges: Edges, ports = modulePorts(m, scope, edges)): PortChoice {
   const origins = m.tree.origins;
   const candidates = ports.outputs.filter((p) => origins.of(p.value) === "data");
   if (candidates.length === 0) return { refusal: { reason: "no-output" } };
-  const chosen = candidates.length === 1 ? candidates[0]! : pickReturned(nodesIn(m, scope), candidates);
+  const chosen = candidates.length === 1 ? candidates[0]! : pickReturned(nodesIn(m, scope), candidates, edges);
   if (!chosen) return { refusal: { reason: "ambiguous", candidates } };
-  const folded = foldedConvOf(chosen.value);
+  const folded = foldedConvOf(chosen.value, edges);
   if (folded) return { refusal: { reason: "folded", conv: folded } };
   return { port: chosen };
 }
 
-function pickReturned(nodes: Node[], candidates: Port[]): Port | null {
+function pickReturned(nodes: Node[], candidates: Port[], edges: Edges): Port | null {
   const inside = new Set(nodes);
-  const usedInside = (p: Port) => p.value.uses.some((u) => inside.has(u.node));
+  const usedInside = (p: Port) => edges.uses(p.value).some((u) => inside.has(u.node));
   /** Leaves only as a graph output (a cache tensor handed back to the caller). */
   const exitsOnly = (p: Port) => p.slots.length === 0;
   const final = candidates.filter((p) => !usedInside(p));
@@ -188,7 +197,7 @@ function pickReturned(nodes: Node[], candidates: Port[]): Port | null {
 /** Operators that build one tensor (or sequence) from a list: a module starting with one was likely given a list. */
 const LIST_OPS = new Set(["Concat", "ConcatFromSequence", "SequenceConstruct", "SequenceInsert"]);
 
-function firstArgument(m: Module, scope: Graph, ports = modulePorts(m, scope)): PortChoice {
+function firstArgument(m: Module, scope: Graph, edges: Edges, ports = modulePorts(m, scope, edges)): PortChoice {
   const origins = m.tree.origins;
   const all = ports.inputs;
   const data = all.filter((p) => origins.of(p.value) === "data");
@@ -200,7 +209,7 @@ function firstArgument(m: Module, scope: Graph, ports = modulePorts(m, scope)): 
   const only = pool[0]!;
   // `torch.cat(prev_features, 1)` as the first thing a module does: its argument was a list
   // (DenseNet's layers), and a pre-hook sees the list, not the tensor in it.
-  const first = nodesIn(m, scope).find((n) => n.inputs.some((v) => v === only.value || v?.resolve() === only.value));
+  const first = nodesIn(m, scope).find((n) => edges.inputs(n).some((v) => v === only.value || v?.resolve() === only.value));
   if (first && LIST_OPS.has(first.opType)) return { refusal: { reason: "list-argument", port: only } };
   return { port: only };
 }
@@ -211,7 +220,7 @@ function firstArgument(m: Module, scope: Graph, ports = modulePorts(m, scope)): 
  * a Conv with a BatchNorm folded into it. Then the BatchNorm is one of the missing entries, the
  * last missing entry's output is the fused value, and every value before the BatchNorm is gone.
  */
-function sequentialEntry(m: Module, kind: "input" | "output", scope: Graph): PortChoice {
+function sequentialEntry(m: Module, kind: "input" | "output", scope: Graph, edges: Edges): PortChoice {
   const seq = m.parent;
   if (!seq || !seq.called || seq.numberedLength() === 0) return { refusal: { reason: "no-nodes" } };
   const index = Number(m.name);
@@ -220,21 +229,21 @@ function sequentialEntry(m: Module, kind: "input" | "output", scope: Graph): Por
   const before = entries.filter((c) => Number(c.name) < index && present(c)).sort((a, b) => Number(b.name) - Number(a.name))[0];
   const after = entries.filter((c) => Number(c.name) > index && present(c)).sort((a, b) => Number(a.name) - Number(b.name))[0];
   if (!after) return { refusal: { reason: "no-flow" } };
-  const next = primaryPort(after, "input", scope);
+  const next = primaryPort(after, "input", scope, undefined, edges);
   if (!next.port) return { refusal: { reason: "no-flow" } };
   const flowing = next.port.value;
   let folded: FoldedConv | null = null;
   if (before) {
-    const prev = primaryPort(before, "output", scope);
+    const prev = primaryPort(before, "output", scope, undefined, edges);
     if (prev.refusal?.reason === "folded" && prev.refusal.conv.node.outputs[0] === flowing) folded = prev.refusal.conv;
     else if (prev.port?.value !== flowing) return { refusal: { reason: "no-flow" } };
   } else {
-    const first = primaryPort(seq, "input", scope);
+    const first = primaryPort(seq, "input", scope, undefined, edges);
     if (first.port?.value !== flowing) return { refusal: { reason: "no-flow" } };
   }
   if (folded && (kind === "input" || index !== Number(after.name) - 1)) return { refusal: { reason: "fused-away", conv: folded } };
   // What the entries after this one read: the slots a patch of this entry changes.
-  const downstream = flowing.uses.filter((u) => {
+  const downstream = edges.uses(flowing).filter((u) => {
     const owner = entryOf(m.tree.moduleOf.get(u.node), seq);
     return owner !== undefined && /^\d+$/.test(owner.name) && Number(owner.name) > index;
   });
@@ -255,7 +264,7 @@ export interface ParamInfo {
   note: string;
 }
 
-export function moduleParams(m: Module): ParamInfo[] {
+export function moduleParams(m: Module, edges: Edges = liveEdges): ParamInfo[] {
   const out: ParamInfo[] = [];
   const taken = new Set<Value>();
   for (const [name, value] of m.namedParams) {
@@ -266,7 +275,7 @@ export function moduleParams(m: Module): ParamInfo[] {
   // Folded weights (`onnx::MatMul_12`): find them by role in the module's own nodes.
   const own = m.ownNodes.length > 0 ? m.ownNodes : m.nodes().filter((n) => m.tree.moduleOf.get(n) === m);
   for (const node of own) {
-    node.inputs.forEach((raw, i) => {
+    edges.inputs(node).forEach((raw, i) => {
       if (!raw) return;
       const v = raw.resolve();
       if (v.kind !== "initializer" || taken.has(v)) return;

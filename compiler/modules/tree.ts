@@ -158,6 +158,7 @@ export function buildModuleTree(model: IrModel, mainOrder?: readonly Node[]): Mo
   const tree = new ModuleTree(model);
   const order = mainOrder ?? toposort(model.graph).order;
   tree.setOrder(order);
+  tree.origins.fill(order);
   tree.root.called = true;
   const place = (node: Node) => {
     const scope = nodeScope(node);

@@ -1,42 +1,55 @@
 // Writing an encoding (encode.ts's parts) to a file: bytes in memory are written as they are, and a
-// weight still in its model file (a FileRange) is copied from that file through a fixed pair of
-// buffers, one being filled while the other is written. Whatever the model's size, the memory this
-// takes is the two buffers: the weights pass through and are never held.
+// weight still in its model file (a FileRange) is copied from that file through one buffer of
+// COPY_BLOCK bytes. Whatever the model's size, the memory this takes is the buffer: the weights
+// pass through and are never held.
 //
-// The output is flushed to disk as it is written (OutputFile): every FLUSH_EVERY bytes a
-// `datasync` starts in the background, so the disk writes while the copy goes on, and the final
-// fsync finds little left to do. Without it, a fresh 650 MB file sits in the page cache until the
-// fsync at the end, which then takes about as long as the copy itself.
+// The copy is synchronous reads and writes of 1 MiB, which is as fast as `cp` (which has the
+// kernel copy: Node offers no copy_file_range for part of a file): a block that fits in the CPU's
+// cache is copied in and out of it, where 4 MiB blocks took three times as long (measured with dd
+// and here: BENCHMARKS.md, "I/O at the file-copy limit"), and the promise-based reads and writes
+// cost more in handing each block to a thread than the copy itself. The event loop is given a
+// turn every YIELD_EVERY bytes, so a library caller's other work is not held up for the whole copy.
+//
+// When the file is to be flushed to disk (`sync`, `intv compile --fsync`), it is flushed as it is
+// written (OutputFile): every FLUSH_EVERY bytes a `datasync` starts in the background, so the disk
+// writes while the copy goes on, and the final fsync finds little left to do. Without it, a fresh
+// 650 MB file sits in the page cache until the fsync at the end, which then takes about as long as
+// the copy itself. Without `sync`, the page cache is left to write it, as `cp` does.
 
+import { readSync, writeSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import type { OpenFile } from "../../common/index.js";
 import { OnnxFormatError } from "./errors.js";
 import { FileRange, type SourceFile } from "./fileRange.js";
 import type { Part } from "./fileRange.js";
 
-/** Size of each of the two copy buffers. */
-export const COPY_BLOCK = 4 * 1024 * 1024;
+/** Size of the copy buffer: half the L2 cache of a current core, a quarter of the one here. */
+export const COPY_BLOCK = 1024 * 1024;
+
+/** Bytes copied between two turns of the event loop. */
+export const YIELD_EVERY = 64 * 1024 * 1024;
 
 /** Bytes written between two background flushes. */
 export const FLUSH_EVERY = 32 * 1024 * 1024;
 
-/** A file being written from start to end, flushed to disk on the way (see above). */
+/** A file being written from start to end, flushed to disk on the way when `sync` (see above). */
 export class OutputFile {
   private unflushed = 0;
   private flushing: Promise<void> | null = null;
   private failed: unknown = undefined;
 
-  constructor(readonly fh: OpenFile) {}
+  constructor(
+    readonly fh: OpenFile,
+    readonly sync = false,
+  ) {}
 
-  async write(chunk: Uint8Array): Promise<void> {
+  /** Writes `chunk` at the file's position, blocking (see above). */
+  write(chunk: Uint8Array): void {
     if (this.failed !== undefined) throw this.failed;
     let done = 0;
-    while (done < chunk.length) {
-      const { bytesWritten } = await this.fh.write(chunk, done, chunk.length - done);
-      done += bytesWritten;
-    }
+    while (done < chunk.length) done += writeSync(this.fh.fd, chunk, done, chunk.length - done);
     this.unflushed += chunk.length;
-    if (this.unflushed >= FLUSH_EVERY && this.flushing === null) {
+    if (this.sync && this.unflushed >= FLUSH_EVERY && this.flushing === null) {
       this.unflushed = 0;
       this.flushing = this.fh.datasync().then(
         () => void (this.flushing = null),
@@ -53,12 +66,12 @@ export class OutputFile {
 }
 
 /**
- * `writeParts` as the contents of a file written by common/atomicWrite.ts (which fsyncs it),
- * flushing on the way.
+ * `writeParts` as the contents of a file written by common/atomicWrite.ts (which fsyncs it when
+ * `sync`), flushing on the way when `sync`.
  */
-export function partsWriter(parts: readonly Part[]): (fh: OpenFile) => Promise<void> {
+export function partsWriter(parts: readonly Part[], sync = false): (fh: OpenFile) => Promise<void> {
   return async (fh) => {
-    const out = new OutputFile(fh);
+    const out = new OutputFile(fh, sync);
     try {
       await writeParts(out, parts);
     } finally {
@@ -71,7 +84,7 @@ export function partsWriter(parts: readonly Part[]): (fh: OpenFile) => Promise<v
 /** Writes `parts` in order at `out`'s current position; returns the number of bytes written. */
 export async function writeParts(out: OutputFile, parts: readonly Part[]): Promise<number> {
   const sources = new Map<SourceFile, FileHandle>();
-  let buffers: [Uint8Array, Uint8Array] | undefined;
+  let buffer: Uint8Array | undefined;
   let total = 0;
   try {
     for (const part of parts) {
@@ -81,10 +94,10 @@ export async function writeParts(out: OutputFile, parts: readonly Part[]): Promi
           from = await openSource(part.file);
           sources.set(part.file, from);
         }
-        buffers ??= [new Uint8Array(COPY_BLOCK), new Uint8Array(COPY_BLOCK)];
-        await copyRange(from, part, out, buffers);
+        buffer ??= new Uint8Array(COPY_BLOCK);
+        await copyRange(from, part, out, buffer);
       } else {
-        await out.write(part);
+        out.write(part);
       }
       total += part.length;
     }
@@ -111,33 +124,29 @@ async function openSource(file: SourceFile): Promise<FileHandle> {
   return fh;
 }
 
-/** Copies one range: the next block is read while the last one is written. */
-async function copyRange(from: FileHandle, range: FileRange, out: OutputFile, buffers: [Uint8Array, Uint8Array]): Promise<void> {
+/** Copies one range in blocks (see above), giving the event loop a turn every YIELD_EVERY bytes. */
+async function copyRange(from: FileHandle, range: FileRange, out: OutputFile, buffer: Uint8Array): Promise<void> {
   const end = range.offset + range.length;
-  let pos = range.offset;
-  let which = 0;
-  let reading: Promise<Uint8Array> | null = readBlock(from, buffers[which]!, pos, Math.min(COPY_BLOCK, end - pos), range);
-  while (reading !== null) {
-    const block = await reading;
-    pos += block.length;
-    which = 1 - which;
-    reading = pos < end ? readBlock(from, buffers[which]!, pos, Math.min(COPY_BLOCK, end - pos), range) : null;
-    try {
-      await out.write(block);
-    } catch (e) {
-      // Let the read in flight finish before the buffers and the handle go away.
-      await reading?.catch(() => undefined);
-      throw e;
+  let sinceYield = 0;
+  for (let pos = range.offset; pos < end; ) {
+    const n = Math.min(buffer.length, end - pos);
+    const block = buffer.subarray(0, n);
+    readBlock(from.fd, block, pos, range);
+    out.write(block);
+    pos += n;
+    sinceYield += n;
+    if (sinceYield >= YIELD_EVERY && pos < end) {
+      sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 }
 
-async function readBlock(from: FileHandle, buf: Uint8Array, pos: number, n: number, range: FileRange): Promise<Uint8Array> {
+function readBlock(fd: number, block: Uint8Array, pos: number, range: FileRange): void {
   let done = 0;
-  while (done < n) {
-    const { bytesRead } = await from.read(buf, done, n - done, pos + done);
+  while (done < block.length) {
+    const bytesRead = readSync(fd, block, done, block.length - done, pos + done);
     if (bytesRead === 0) throw new OnnxFormatError(`${range.file.path}: the file ended early at byte ${pos + done} (did it change while being read?)`, pos + done);
     done += bytesRead;
   }
-  return buf.subarray(0, n);
 }

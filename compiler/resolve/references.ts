@@ -3,7 +3,7 @@
 
 import { fail, suggest, type Span } from "../../common/index.js";
 import type { Graph, IrModel, Use, Value } from "../ir/index.js";
-import { bodyScopes, foldedConvOf, homeScope, modulePorts, moduleParams, primaryPort, type Module, type ModuleTree, type ParamInfo, type Port, type PortChoice, type Refusal } from "../modules/index.js";
+import { bodyScopes, foldedConvOf, frozenEdges, homeScope, modulePorts, moduleParams, primaryPort, type Edges, type Module, type ModuleTree, type ParamInfo, type Port, type PortChoice, type Refusal } from "../modules/index.js";
 import type { PortInstance, PortRef } from "../splice/index.js";
 
 const PORT_WORDS = ["input", "inputs", "output", "outputs", "calls"];
@@ -16,51 +16,43 @@ export class References {
   private readonly primaryCache = new Map<string, PortChoice>();
   private readonly paramsCache = new Map<Module, ParamInfo[]>();
 
-  /** Consumers of every value before the script changed anything. */
-  private readonly baseUses = new Map<Value, Use[]>();
+  /**
+   * The graph's edges before the script changed anything (modules/edges.ts): ports, parameters
+   * and consumer slots are the model's own, computed when a script first names them.
+   */
+  private readonly edges: Edges;
 
   constructor(
     readonly model: IrModel,
     readonly tree: ModuleTree,
   ) {
-    for (const v of model.graph.values.values()) this.baseUses.set(v, [...v.uses]);
-    this.snapshotAll();
+    this.edges = frozenEdges(model.graph);
   }
 
   private uses(v: Value): Use[] {
-    return this.baseUses.get(v) ?? [...v.uses];
+    return [...this.edges.uses(v)];
   }
 
-  /** The module's ports in the model as given (snapshot: patches and copies change the use lists). */
+  /** The module's ports in the model as given. */
   ports(m: Module) {
     let p = this.portsCache.get(m);
-    if (!p) this.portsCache.set(m, (p = modulePorts(m)));
+    if (!p) this.portsCache.set(m, (p = modulePorts(m, homeScope(m), this.edges)));
     return p;
   }
 
-  /** `M.input` / `M.output` in the model as given (snapshot), or the refusal. */
+  /** `M.input` / `M.output` in the model as given, or the refusal. */
   primaryOf(m: Module, kind: "input" | "output"): PortChoice {
     const key = `${kind}:${m.path}`;
     let c = this.primaryCache.get(key);
-    if (!c) this.primaryCache.set(key, (c = primaryPort(m, kind, homeScope(m), this.ports(m))));
+    if (!c) this.primaryCache.set(key, (c = primaryPort(m, kind, homeScope(m), this.ports(m), this.edges)));
     return c;
   }
 
   /** Parameters found by role are found in the unpatched graph: a patch rewires the node they are read from. */
   private params(m: Module): ParamInfo[] {
     let p = this.paramsCache.get(m);
-    if (!p) this.paramsCache.set(m, (p = moduleParams(m)));
+    if (!p) this.paramsCache.set(m, (p = moduleParams(m, this.edges)));
     return p;
-  }
-
-  /** Build every port's slot set now, from the unmodified graph (patches change the use lists). */
-  private snapshotAll(): void {
-    for (const m of this.tree.all()) {
-      this.ports(m);
-      this.params(m);
-      this.primaryOf(m, "input");
-      this.primaryOf(m, "output");
-    }
   }
 
   private remember(ref: PortRef): PortRef {
@@ -103,7 +95,7 @@ export class References {
         list.length > 0 ? `${kind} indices go from 0 to ${list.length - 1}; \`intv inspect\` lists them` : undefined);
     }
     return this.portRef(m, port, `${kind}:${m.path}:${i}`, `${m.displayPath}.${kind}s[${i}]`, span, (g) => {
-      const p = (kind === "input" ? modulePorts(m, g).inputs : modulePorts(m, g).outputs)[i];
+      const p = (kind === "input" ? modulePorts(m, g, this.edges).inputs : modulePorts(m, g, this.edges).outputs)[i];
       if (!p) fail("E0103", `\`${m.displayPath}\` has no ${kind} ${i} in one of the branches it appears in`, span);
       return p;
     });
@@ -120,7 +112,7 @@ export class References {
     const choice = this.primaryOf(m, kind);
     if (choice.refusal) this.refuse(m, kind, display, choice.refusal, span);
     return this.portRef(m, choice.port, `${kind}:${m.path}:primary`, display, span, (g) => {
-      const c = primaryPort(m, kind, g);
+      const c = primaryPort(m, kind, g, undefined, this.edges);
       if (c.refusal) this.refuse(m, kind, display, c.refusal, span);
       return c.port;
     });
@@ -253,7 +245,7 @@ export class References {
       const inBody = findInBodies(main, name);
       if (inBody) {
         const display = `tensor("${name}")`;
-        const instance: PortInstance = { graph: inBody.graph, value: inBody, slots: [...inBody.uses], bodyOutputs: inBody.graph.outputs.flatMap((o, j) => (o === inBody ? [j] : [])) };
+        const instance: PortInstance = { graph: inBody.graph, value: inBody, slots: this.uses(inBody), bodyOutputs: this.edges.outputs(inBody.graph).flatMap((o, j) => (o === inBody ? [j] : [])) };
         const ref: PortRef = { key: `tensor:${name}`, display, module: null, value: inBody, slots: instance.slots, graphOutputs: [], direction: "output", depth: Infinity };
         const owner = inBody.graph.owner;
         if (owner && owner.opType === "If" && owner.graph === main && !this.cache.has(ref.key)) ref.instances = [instance];
@@ -314,7 +306,7 @@ export class References {
   private foldedConvsIn(m: Module): Module[] {
     const out: Module[] = [];
     for (const c of m.childList()) {
-      if (c.nodes().some((n) => n.outputs[0] && foldedConvOf(n.outputs[0]) && this.tree.moduleOf.get(n) === c)) out.push(c);
+      if (c.nodes().some((n) => n.outputs[0] && foldedConvOf(n.outputs[0], this.edges) && this.tree.moduleOf.get(n) === c)) out.push(c);
     }
     return out;
   }
