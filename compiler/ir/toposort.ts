@@ -2,7 +2,7 @@
 // first in the imported model (or was created first) goes first. An unmodified model keeps its
 // node order exactly, which keeps export byte-identical.
 
-import type { Graph, Node } from "./graph.js";
+import type { Graph, Node, Value } from "./graph.js";
 
 export interface TopoResult {
   order: Node[];
@@ -16,6 +16,10 @@ export interface TopoResult {
  * in the whole graph, which holds every earlier pass's copy.
  */
 export function toposort(graph: Graph, only?: ReadonlySet<Node>): TopoResult {
+  if (!only) {
+    const sorted = alreadySorted(graph);
+    if (sorted) return { order: sorted, cyclic: [] };
+  }
   const pending = new Map<Node, number>();
   const ready = new MinHeap<Node>((a, b) => a.order - b.order);
   const nodes = only ? [...only].filter((n) => n.graph === graph && graph.nodes.has(n)) : graph.nodes;
@@ -45,6 +49,28 @@ export function toposort(graph: Graph, only?: ReadonlySet<Node>): TopoResult {
   const size = only ? (nodes as Node[]).length : graph.nodes.size;
   const cyclic = order.length === size ? [] : [...nodes].filter((n) => pending.get(n)! > 0);
   return { order, cyclic };
+}
+
+/**
+ * The graph's nodes as they are held, when that is already the order the sort below would give:
+ * each node comes after the nodes it reads from, and in increasing `order`. An imported model is
+ * (ONNX requires its nodes to be sorted), so the sort of a model as read costs one pass; a graph a
+ * script has spliced is not (a patch's nodes come last but feed earlier ones), and returns null.
+ */
+function alreadySorted(graph: Graph): Node[] | null {
+  const placed = new Set<Node>();
+  const order: Node[] = [];
+  let last = -Infinity;
+  const ready = (v: Value | null) => v === null || v.producer === null || v.producer.graph !== graph || placed.has(v.producer);
+  for (const node of graph.nodes) {
+    if (node.order <= last) return null;
+    last = node.order;
+    for (const v of node.inputs) if (!ready(v)) return null;
+    if (node.subgraphs.size > 0) for (const v of node.implicitInputs()) if (!ready(v)) return null;
+    placed.add(node);
+    order.push(node);
+  }
+  return order;
 }
 
 /** Values a node waits for: its explicit inputs and what its subgraphs read from this scope. */

@@ -27,6 +27,10 @@ export interface NodeScope {
   source: ScopeSource;
 }
 
+/** Scope stacks by the scope part of a node name; bounded, for a process that reads many models. */
+const stackCache = new Map<string, readonly string[]>();
+const STACK_CACHE_MAX = 100_000;
+
 export function nodeScope(node: Node): NodeScope {
   const meta = node.proto.metadata_props?.find((p) => p.key === NAME_SCOPES_KEY)?.value;
   if (meta !== undefined) {
@@ -41,10 +45,17 @@ export function nodeScope(node: Node): NodeScope {
   // A scoped name is `<prefix>/seg/.../Op`. Inlined bodies of third-party exports carry a prefix
   // before the first `/` (`If_0_then_branch__Inline_0__/encoder/0/Conv`).
   const slash = name.indexOf("/");
-  if (slash >= 0 && name.lastIndexOf("/") > slash) {
-    const segments = name.slice(slash).split("/").slice(1, -1);
-    const stack = scopeStack(segments);
-    return { path: stack[stack.length - 1] ?? "", stack, source: "node-name" };
+  const lastSlash = name.lastIndexOf("/");
+  if (slash >= 0 && lastSlash > slash) {
+    // Nodes of one module share their scope (`/transformer/h.0/attn/`): work each out once.
+    const key = name.slice(slash, lastSlash);
+    let stack = stackCache.get(key);
+    if (stack === undefined) {
+      if (stackCache.size >= STACK_CACHE_MAX) stackCache.clear();
+      stack = scopeStack(key.split("/").slice(1));
+      stackCache.set(key, stack);
+    }
+    return { path: stack[stack.length - 1] ?? "", stack: [...stack], source: "node-name" };
   }
   if (slash === 0) return { path: "", stack: [], source: "node-name" };
   return { path: "", stack: [], source: "none" };

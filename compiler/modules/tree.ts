@@ -119,7 +119,11 @@ export class ModuleTree {
     return this.ranks.get(node) ?? Number.MAX_SAFE_INTEGER;
   }
 
+  /** The main graph's nodes in the execution order the tree was built from. */
+  order: readonly Node[] = [];
+
   setOrder(order: readonly Node[]): void {
+    this.order = order;
     order.forEach((n, i) => this.ranks.set(n, i));
   }
 

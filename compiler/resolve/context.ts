@@ -60,7 +60,8 @@ export class Context {
     const graph = model.graph;
     this.model = model;
     this.tree = input.tree;
-    const order = toposort(graph).order;
+    // The order the module tree was built from: nothing has changed the graph since.
+    const order = input.tree.model.graph === graph && input.tree.order.length === graph.nodes.size ? input.tree.order : toposort(graph).order;
     this.originals = { nodes: new Set(graph.nodes), rank: new Map(order.map((n, i) => [n, i])) };
     this.original = { nodes: this.originals.nodes, unused: deadNodes(graph, new Set()), inputs: graph.inputs.filter((v) => !v.initializer), outputs: [...graph.outputs] };
     this.b = new Builder(model, graph);
