@@ -5,9 +5,9 @@
 // in every node row; peak RSS from time's "Maximum resident set size"), several times,
 // round-robin over the commands; the files are in the page cache for every row.
 //
-// Two baselines: `cp` (which does not flush the copy to disk: it stays in the page cache), and
-// `cp` followed by `sync` of the copy, which is what `intv compile` does (it fsyncs before renaming
-// into place, so a crash cannot leave a half-written model).
+// Two baselines: `cp` (which does not flush the copy to disk: it stays in the page cache), as
+// `intv compile` does not, and `cp` followed by `sync` of the copy, for `intv compile --fsync`
+// (which flushes before renaming into place, so that the model survives a power failure).
 
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -26,7 +26,7 @@ export const LARGE_MODEL = path.join(CACHE, "large", "gpt2-wide.onnx");
 export const SAVES_AND_PATCHES = `${SAVES_12}\n${PATCHES_12}`;
 
 export interface IoRow {
-  id: "node" | "cp" | "cp-sync" | "inspect" | "check" | "compile" | "compile-external";
+  id: "node" | "cp" | "cp-sync" | "inspect" | "check" | "compile" | "compile-fsync" | "compile-external";
   label: string;
   command: string;
   runs: ProcessRun[];
@@ -90,6 +90,12 @@ export async function runIo(opts: { reps: number; log: (line: string) => void })
       { id: "inspect", label: "`intv inspect --depth 1`", command: `node ${rel(BIN)} inspect MODEL --depth 1`, argv: [node, BIN, "inspect", file, "--depth", "1"] },
       { id: "check", label: "`intv check` (12 saves + 12 patches)", command: `node ${rel(BIN)} check SCRIPT --model MODEL`, argv: [node, BIN, "check", script, "--model", file] },
       { id: "compile", label: "`intv compile` (12 saves + 12 patches)", command: `node ${rel(BIN)} compile SCRIPT --model MODEL -o OUT`, argv: [node, BIN, "compile", script, "--model", file, "-o", out] },
+      {
+        id: "compile-fsync",
+        label: "`intv compile --fsync` (flushed to disk before the rename)",
+        command: `node ${rel(BIN)} compile SCRIPT --model MODEL -o OUT --fsync`,
+        argv: [node, BIN, "compile", script, "--model", file, "-o", out, "--fsync"],
+      },
       {
         id: "compile-external",
         label: "`intv compile --external-data` (weights to a data file of their own)",

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { open } from "node:fs/promises";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
@@ -21,6 +22,7 @@ import {
   type ModelProto,
   type TensorProto,
 } from "../compiler/onnx/index.js";
+import { COPY_BLOCK } from "../compiler/onnx/stream.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const FIXTURES = path.join(ROOT, "test", "fixtures", "onnx-io");
@@ -248,6 +250,37 @@ describe("writeModelFile", () => {
     const out = path.join(dst, "m.onnx");
     await rejects(writeModelFile(out, model), /m\.onnx: tensor `bias`: external data `helper_ext\.bin` does not exist/);
     assert.equal(existsSync(out), false);
+  });
+
+  test("copies weights from the file they are in, in blocks, and flushes to disk only when asked (sync)", async () => {
+    // A weight of several copy blocks and an odd length, read back from a file: a FileRange.
+    const big = new Uint8Array(COPY_BLOCK * 3 + 12345).map((_, i) => (i * 31) & 255);
+    const model: ModelProto = { ir_version: 10n, graph: { name: "g", initializer: [{ name: "w", data_type: 2, dims: [BigInt(big.length)], raw_data: big }] } };
+    const dir = folder();
+    const first = path.join(dir, "first.onnx");
+    await writeModelFile(first, model);
+    const { model: fromFile } = await readModelFile(first);
+    assert.ok(fromFile.graph!.initializer![0]!.raw_data instanceof FileRange);
+    // Count fsyncs of written files: none by default, one per file (and its folder) with sync.
+    const probe = await open(first, "r");
+    const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+    await probe.close();
+    const realSync = proto.sync;
+    let syncs = 0;
+    proto.sync = function (this: unknown) {
+      syncs++;
+      return realSync.call(this);
+    };
+    try {
+      await writeModelFile(path.join(dir, "plain.onnx"), fromFile);
+      assert.equal(syncs, 0);
+      await writeModelFile(path.join(dir, "synced.onnx"), fromFile, { sync: true });
+      assert.equal(syncs, 2, "the file, then its folder after the rename");
+    } finally {
+      proto.sync = realSync;
+    }
+    for (const name of ["plain.onnx", "synced.onnx"]) assert.deepStrictEqual(readFileSync(path.join(dir, name)), readFileSync(first));
+    await assert.rejects(writeModelFile(path.join(dir, "x.onnx"), fromFile, { sync: "yes" } as never), /`sync` must be true or false/);
   });
 
   test("writes large weights without changing them", async () => {

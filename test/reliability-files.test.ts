@@ -95,11 +95,15 @@ describe("outputs are written atomically", () => {
   });
 
   // The write itself fails or the process dies half-way: a preloaded module makes the first write
-  // to a file handle write half its bytes, then throw (EIO) or kill the process where it stands.
+  // to a file (through a file handle, or fs.writeSync, which the model's writer uses: a file
+  // descriptor above 2) write half its bytes, then throw (EIO) or kill the process where it stands.
   const preload = (mode: "fail" | "kill"): string => {
     const file = join(scratch, `preload-${mode}.mjs`);
+    const failure = mode === "kill" ? 'process.kill(process.pid, "SIGKILL");' : 'throw Object.assign(new Error("i/o error"), { code: "EIO" });';
     writeFileSync(file, `
+import fs from "node:fs";
 import { open } from "node:fs/promises";
+import { syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 const probe = await open(join(tmpdir(), "intv-preload-probe-${process.pid}"), "w");
@@ -110,10 +114,19 @@ let calls = 0;
 proto.write = async function (buffer, offset = 0, length = buffer.length - offset, ...rest) {
   if (++calls === 1) {
     await write.call(this, buffer, offset, Math.floor(length / 2), ...rest);
-    ${mode === "kill" ? 'process.kill(process.pid, "SIGKILL");' : 'throw Object.assign(new Error("i/o error"), { code: "EIO" });'}
+    ${failure}
   }
   return write.call(this, buffer, offset, length, ...rest);
 };
+const writeSync = fs.writeSync;
+fs.writeSync = function (fd, buffer, offset = 0, length = buffer.length - offset, ...rest) {
+  if (fd > 2 && typeof buffer !== "string" && ++calls === 1) {
+    writeSync.call(fs, fd, buffer, offset, Math.floor(length / 2), ...rest);
+    ${failure}
+  }
+  return writeSync.call(fs, fd, buffer, offset, length, ...rest);
+};
+syncBuiltinESMExports();
 `);
     return pathToFileURL(file).href;
   };
