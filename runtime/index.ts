@@ -8,6 +8,7 @@ export {
   ELEM_NAMES, allocate, describeTensor, halfToNumber, sizeOf, numberToHalf, toNumbers, type ElemArrays, type ElemName, type Tensor, type TypedArray,
 } from "../common/index.js";
 export { readModelInfo, readModelInfoFromFile, type ModelInfo, type ValueInfo } from "./model-info.js";
+export { loadCompiled } from "./loadCompiled.js";
 export { runScript, clearScriptCache, type RunScriptOptions, type RunScriptResult } from "./script.js";
 export { requireOnnxRuntime } from "./require-ort.js";
 export { runDataset, datasetResults, runtimeRunner, resultBatchAxes, type DatasetProgress, type DatasetResult, type DatasetRunner, type RunDatasetOptions } from "./dataset.js";

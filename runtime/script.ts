@@ -9,8 +9,8 @@ import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { DiagnosticError, hasErrors, type Diagnostic } from "../common/index.js";
-import { encodeModel } from "../compiler/model.js";
 import type { InputValue } from "./inputs.js";
+import { loadCompiled } from "./loadCompiled.js";
 import { loadOnnxRuntime } from "./ort.js";
 import { Runtime, type RunOptions, type RunResult, type RuntimeOptions } from "./runtime.js";
 
@@ -103,7 +103,8 @@ async function compileAndLoad(options: RunScriptOptions, source: string): Promis
   const { compile } = await import("../compiler/index.js");
   const result = await compile(compileOptions);
   if (hasErrors(result.diagnostics) || !result.model) throw new DiagnosticError(result.diagnostics);
-  const runtime = await Runtime.load(encodeModel(result.model), {
+  // By path, its unchanged weights read from the model file: no second copy of them in memory.
+  const runtime = await loadCompiled(result.model, resolve(options.model), {
     ...options.runtime,
     sources: result.sources,
     externalDataDir: options.runtime?.externalDataDir ?? dirname(resolve(options.model)),

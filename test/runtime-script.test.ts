@@ -1,7 +1,8 @@
 // runScript: compile and run in one call, with the compiled model cached in memory.
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { DiagnosticError } from "../common/index.js";
@@ -29,6 +30,9 @@ test("compiles once, runs many times, matches PyTorch", async () => {
   assert.ok(close(toNumbers(first.saves.get("h6")!), toNumbers(h6)));
   assert.deepEqual(second.saves.get("h6"), first.saves.get("h6"));
   assert.ok(close(toNumbers(first.outputs.get("logits")!), toNumbers(await readNpy(join(CASE, "expected/output.logits.npy")))));
+  // The compiled model went to onnxruntime by path, its weights read from the model file, and the
+  // file it was written to is gone (runtime/loadCompiled.ts).
+  assert.deepEqual(readdirSync(dirname(MODEL)).filter((f) => f.startsWith(".intv-run-")), []);
 });
 
 test("a script that does not compile throws its diagnostics", async () => {

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import {
-  NpyError, Runtime, TokenizerError, isSampling, loadTokenizer, tokenizerNextTo, writeNpy,
+  NpyError, Runtime, TokenizerError, isSampling, loadCompiled, loadTokenizer, tokenizerNextTo, writeNpy,
   type GenerateOptions, type GenerationStep, type InputValue, type RuntimeOptions, type Tensor, type TextTokenizer,
 } from "../../runtime/index.js";
 import { requireOnnxRuntime } from "../../runtime/index.js";
@@ -14,7 +14,7 @@ import { UsageError, type ParsedArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { COMPILE_OPTIONS } from "../compileOptions.js";
 import { CliError, EXIT, Progress, type Io } from "../output.js";
-import { assignment, checkParams, compileScript, compiledScript, loadCompiled, loadValues, reportFailure, saveFileStem } from "./run.js";
+import { assignment, checkParams, compileScript, compiledScript, loadValues, reportFailure, saveFileStem } from "./run.js";
 
 export const generateCommand: Command = {
   name: "generate",
@@ -116,7 +116,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
       if (!result) return EXIT.rejected;
       scriptSources = result.sources;
       progress.update("loading the model");
-      runtime = await loadCompiled(result, model!, { ...runtimeOptions, sources: result.sources, externalDataDir: dirname(model!) });
+      runtime = await loadCompiled(result.model, model!, { ...runtimeOptions, sources: result.sources, externalDataDir: dirname(model!) });
     }
     checkParams(runtime.inputs, assignments);
     const steps = runtime.generate(values, options); // checks everything before the first pass

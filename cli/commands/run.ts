@@ -3,12 +3,12 @@
 
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { DiagnosticError, hasErrors, MANIFEST_KEY, parseManifest, type Manifest } from "../../common/index.js";
 import type { ModelProto } from "../../compiler/index.js";
 import {
-  DatasetError, ModelLoadError, NpyError, RuntimeInputError, Runtime,
+  DatasetError, ModelLoadError, NpyError, RuntimeInputError, Runtime, loadCompiled,
   readModelInfoFromFile, readNpy, saveFileStem, writeNpy,
   type InputSpec, type InputValue, type RunResult, type RuntimeOptions, type Tensor,
 } from "../../runtime/index.js";
@@ -125,7 +125,7 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
       if (!result) return EXIT.rejected;
       sources = result.sources;
       progress.update("loading the model");
-      runtime = await loadCompiled(result, model!, { ...options, sources: result.sources, externalDataDir: dirname(model!) });
+      runtime = await loadCompiled(result.model, model!, { ...options, sources: result.sources, externalDataDir: dirname(model!) });
     }
     checkParams(runtime.inputs, assignments);
 
@@ -220,29 +220,6 @@ export async function compileScript(io: Io, args: ParsedArgs): Promise<{ model: 
   printDiagnostics(io, result.diagnostics, result.sources);
   if (hasErrors(result.diagnostics) || !result.model) return null;
   return { model: result.model, sources: result.sources };
-}
-
-/**
- * The compiled model in onnxruntime without a copy of its weights in this process: a file next to
- * the model whose unchanged weights are references into the model file (writeModelReference), loaded
- * by path and removed once loaded. Where that folder cannot be written, the encoded bytes.
- */
-export async function loadCompiled(compiled: { model: ModelProto }, modelPath: string, options: RuntimeOptions): Promise<Runtime> {
-  const { encodeModel, writeModelReference } = await import("../../compiler/index.js");
-  let file: string;
-  try {
-    file = await writeModelReference(compiled.model, dirname(modelPath));
-  } catch {
-    return Runtime.load(encodeModel(compiled.model), options);
-  }
-  try {
-    return await Runtime.load(file, options);
-  } catch (e) {
-    if (e instanceof ModelLoadError) e.message = e.message.replace(`\`${file}\``, "from bytes");
-    throw e;
-  } finally {
-    await rm(file, { force: true });
-  }
 }
 
 /**
