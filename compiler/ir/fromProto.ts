@@ -89,9 +89,10 @@ function importGraph(gp: GraphProto, parent: Graph | null, owner: Node | null, n
   // Pass 1: every node and its outputs, so inputs can be resolved whatever the node order.
   const created: [Node, NodeProto][] = [];
   (gp.node ?? []).forEach((np, i) => {
-    const rest: NodeProto = { ...np };
-    delete rest.input;
-    delete rest.output;
+    // A copy without the names (the IR holds the edges). Not `delete`: that turns the object into
+    // a dictionary, and every later read of `proto.op_type` (type inference, module recovery,
+    // export) pays for it.
+    const { input: _input, output: _output, ...rest } = np;
     const node = g.addNode(rest, [], []);
     node.order = i;
     for (const name of np.output ?? []) {
