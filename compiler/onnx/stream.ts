@@ -10,6 +10,12 @@
 // cost more in handing each block to a thread than the copy itself. The event loop is given a
 // turn every YIELD_EVERY bytes, so a library caller's other work is not held up for the whole copy.
 //
+// Where in the buffer a block goes matters as much: the kernel copies a block from the page cache
+// to the buffer, and when the two addresses agree in their low 12 bits (a weight at a page-aligned
+// offset of the file, as in external data, read into a page-aligned buffer) the CPU takes the
+// copy's loads for reloads of its own stores ("4K aliasing"), and reading 650 MB took 0.35 s
+// instead of 0.11 s here. Each range is read into the buffer at half a page from its file offset.
+//
 // When the file is to be flushed to disk (`sync`, `intv compile --fsync`), it is flushed as it is
 // written (OutputFile): every FLUSH_EVERY bytes a `datasync` starts in the background, so the disk
 // writes while the copy goes on, and the final fsync finds little left to do. Without it, a fresh
@@ -94,7 +100,7 @@ export async function writeParts(out: OutputFile, parts: readonly Part[]): Promi
           from = await openSource(part.file);
           sources.set(part.file, from);
         }
-        buffer ??= new Uint8Array(COPY_BLOCK);
+        buffer ??= new Uint8Array(COPY_BLOCK + PAGE);
         await copyRange(from, part, out, buffer);
       } else {
         out.write(part);
@@ -124,13 +130,19 @@ async function openSource(file: SourceFile): Promise<FileHandle> {
   return fh;
 }
 
+/** Page size the copy's buffer placement assumes (see above). */
+const PAGE = 4096;
+
 /** Copies one range in blocks (see above), giving the event loop a turn every YIELD_EVERY bytes. */
 async function copyRange(from: FileHandle, range: FileRange, out: OutputFile, buffer: Uint8Array): Promise<void> {
   const end = range.offset + range.length;
+  // Every block starts at the same offset within a page (blocks are whole pages long), so one
+  // placement, half a page from the file's, serves the whole range.
+  const at = (range.offset + PAGE / 2) % PAGE;
   let sinceYield = 0;
   for (let pos = range.offset; pos < end; ) {
-    const n = Math.min(buffer.length, end - pos);
-    const block = buffer.subarray(0, n);
+    const n = Math.min(COPY_BLOCK, end - pos);
+    const block = buffer.subarray(at, at + n);
     readBlock(from.fd, block, pos, range);
     out.write(block);
     pos += n;
