@@ -39,6 +39,8 @@ interface State {
   readonly window: FileWindow | null;
   /** Fields stepped over (DecodeOptions.skip); null for none. */
   readonly skip: ReadonlySet<FieldDesc> | null;
+  /** Set when a TensorProto says its data is external (so a reader knows whether to look). */
+  external: boolean;
 }
 
 export interface DecodeOptions {
@@ -256,6 +258,9 @@ function readNumeric(s: State, end: number, desc: MessageDesc, f: FieldDesc, at:
 
 type Obj = Record<string, unknown>;
 
+/** TensorProto.data_location; the value 1 is EXTERNAL. */
+let dataLocationField: FieldDesc | undefined;
+
 function decodeFields(s: State, desc: MessageDesc, end: number, target: Obj, depth: number): void {
   while (s.pos < end) {
     const at = s.pos;
@@ -275,6 +280,7 @@ function decodeFields(s: State, desc: MessageDesc, end: number, target: Obj, dep
     }
     if (wt === f.wireType) {
       const value = readOne(s, end, desc, f, at, target, depth);
+      if (value === 1 && f === dataLocationField) s.external = true;
       if (f.repeated) {
         const arr = target[f.name] as unknown[] | undefined;
         if (arr === undefined) target[f.name] = [value];
@@ -368,6 +374,7 @@ export function decodeMessage(typeName: string, bytes: Uint8Array, options?: Dec
     pos: 0,
     window: null,
     skip: skipSet(options),
+    external: false,
   };
   const out: Obj = {};
   decodeFields(s, messageDesc(typeName), buf.length, out, 0);
@@ -385,15 +392,21 @@ export function decodeModel(bytes: Uint8Array, options?: DecodeOptions): ModelPr
  * `decodeModel` does (offsets are the file's), and Node's own errors when the file cannot be read.
  */
 export function decodeModelFile(file: string, options?: DecodeOptions): ModelProto {
+  return decodeModelFileInfo(file, options).model;
+}
+
+/** `decodeModelFile`, also saying whether any tensor's data is external (`data_location` EXTERNAL). */
+export function decodeModelFileInfo(file: string, options?: DecodeOptions): { model: ModelProto; external: boolean } {
   const skip = skipSet(options);
+  dataLocationField ??= messageDesc("onnx.TensorProto").byName.get("data_location");
   const fd = openSync(file, "r");
   try {
     const source = SourceFile.fromDescriptor(file, fd);
     const empty = new Uint8Array(0);
-    const s: State = { buf: empty, node: Buffer.from(empty.buffer), view: new DataView(empty.buffer), base: 0, pos: 0, window: new FileWindow(fd, source), skip };
+    const s: State = { buf: empty, node: Buffer.from(empty.buffer), view: new DataView(empty.buffer), base: 0, pos: 0, window: new FileWindow(fd, source), skip, external: false };
     const out: Obj = {};
     decodeFields(s, messageDesc("onnx.ModelProto"), source.size, out, 0);
-    return out as ModelProto;
+    return { model: out as ModelProto, external: s.external };
   } finally {
     closeSync(fd);
   }

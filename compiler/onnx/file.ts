@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { commitTemporary, writeTemporary } from "../../common/index.js";
-import { decodeModelFile } from "./decode.js";
+import { decodeModelFileInfo } from "./decode.js";
 import { encodeModelParts } from "./encode.js";
 import { OnnxFormatError } from "./errors.js";
 import { checkExternalData, externalDataRefs, placeExternalData, removeAll } from "./externalData.js";
@@ -70,8 +70,9 @@ export async function readModelFile(file: string): Promise<ReadModelResult> {
   if (!st.isFile()) throw new OnnxFormatError(`${file}: not a file`);
   if (st.size > MAX_MODEL_FILE) throw new OnnxFormatError(`${file}: not an ONNX model (over 2 GiB, which protobuf cannot hold)`);
   let model: ModelProto;
+  let external: boolean;
   try {
-    model = decodeModelFile(file);
+    ({ model, external } = decodeModelFileInfo(file));
   } catch (e) {
     if (e instanceof OnnxFormatError) throw new OnnxFormatError(`${file}: not a valid ONNX model: ${e.message}`, e.offset);
     const code = (e as NodeJS.ErrnoException).code;
@@ -80,10 +81,13 @@ export async function readModelFile(file: string): Promise<ReadModelResult> {
   }
   if (model.graph === undefined) throw new OnnxFormatError(`${file}: not an ONNX model (no graph)`);
   const dir = path.dirname(path.resolve(file));
-  try {
-    await checkExternalData(model, dir);
-  } catch (e) {
-    throw withPath(file, e);
+  // The decoder saw every tensor: when none has external data there is nothing to check.
+  if (external) {
+    try {
+      await checkExternalData(model, dir);
+    } catch (e) {
+      throw withPath(file, e);
+    }
   }
   return { model, dir };
 }
