@@ -52,7 +52,8 @@ export async function runCompileCost(opts: { reps: number; log: (line: string) =
     writeFileSync(script, s.source);
     compileRows.push({ id: `compile-${s.id}`, label: `compile (API): ${s.label}`, command: `node ${rel(TASKS)} compile SCRIPT MODEL OUT`, argv: [node, TASKS, "compile", script, MODEL, out] });
     if (cliCompile && s.id === "saves") {
-      compileRows.push({ id: `cli-compile-${s.id}`, label: `\`intv compile\`: ${s.label}`, command: `node ${rel(CLI)} compile SCRIPT --model MODEL -o OUT`, argv: [node, CLI, "compile", script, "--model", MODEL, "-o", out] });
+      // --fsync: every writer here flushes to disk (bench/tasks.ts), so that they compare.
+      compileRows.push({ id: `cli-compile-${s.id}`, label: `\`intv compile --fsync\`: ${s.label}`, command: `node ${rel(CLI)} compile SCRIPT --model MODEL -o OUT --fsync`, argv: [node, CLI, "compile", script, "--model", MODEL, "-o", out, "--fsync"] });
     }
   }
   const inspectRows: Array<Omit<CostRow, "runs" | "error"> & { argv: string[] }> = [

@@ -21,7 +21,7 @@ async function phase<T>(phases: Phases, name: string, fn: () => T | Promise<T>):
   return value;
 }
 
-/** Write and fsync, as writeModelFile does, so every writer pays for the disk the same way. */
+/** Write and fsync, as writeModelFile with `sync` does, so every writer pays for the disk the same way. */
 async function writeSynced(file: string, bytes: Uint8Array): Promise<void> {
   const fh = await open(file, "w");
   try {
@@ -53,7 +53,7 @@ export async function runTask(args: string[]): Promise<Phases> {
     case "codec": {
       // The floor under `intv compile`: the same file reader and writer, no compiler in between.
       const { model } = await phase(phases, "read+decode", () => readModelFile(rest[0]!));
-      await phase(phases, "encode+write", () => writeModelFile(rest[1]!, model));
+      await phase(phases, "encode+write", () => writeModelFile(rest[1]!, model, { sync: true }));
       break;
     }
     case "compile": {
@@ -62,7 +62,7 @@ export async function runTask(args: string[]): Promise<Phases> {
       const result = await phase(phases, "compile", () => compile({ source, filename: script, model }));
       const errors = result.diagnostics.filter((d) => d.severity === "error");
       if (!result.model || errors.length > 0) throw new Error(`compile failed: ${JSON.stringify(errors)}`);
-      await phase(phases, "write", () => writeModelFile(out, result.model!));
+      await phase(phases, "write", () => writeModelFile(out, result.model!, { sync: true }));
       break;
     }
     case "inspect": {
