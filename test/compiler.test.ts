@@ -44,6 +44,21 @@ test("import: an ONNX model used as a function computes what the model computes 
   assertClose(run.saves.get("code")!, asTensor(ref.z!), 1e-5, 1e-5, "code");
 });
 
+test("a module's ports are the model's own, whatever the script changed before naming it", async () => {
+  // Resolution changes the graph as it goes; ports are read from the edges as they were before
+  // (compiler/modules/edges.ts). Read from the changed graph, a save made an internal value leave
+  // its module (the MLP's output became ambiguous: E0111), and a patch put a node between two
+  // modules' nodes (the MLP got a second input: E0111).
+  const run = async (source: string) => (await (await Runtime.load(encodeModel((await compileOk(source, gpt2)).model!))).run({ input_ids: ids })).saves;
+  const saved = await run('save t = tensor("/transformer/h.3/mlp/act/Tanh_output_0")\nsave out = transformer.h[3].mlp.output');
+  const alone = await run("save out = transformer.h[3].mlp.output");
+  // Not bit for bit: another output changes which of its nodes onnxruntime fuses.
+  assertClose(saved.get("out")!, alone.get("out")!, 1e-6, 1e-6, "mlp.output after a save inside it");
+  const patched = await run("transformer.h[3].mlp.act.output *= 0.5\nsave x = transformer.h[3].mlp.input");
+  const ln2 = await run("save x = transformer.h[3].ln_2.output");
+  assertClose(patched.get("x")!, ln2.get("x")!, 1e-6, 1e-6, "mlp.input after a patch inside it");
+});
+
 test("import: a model at another opset is refused with the fix", async () => {
   const result = await compile({ source: 'import "transcoder_opset17.onnx" as tc\nsave y = tc(transformer.h[0].output)', filename: path.join(FIX, "s.intv"), model: gpt2 });
   const d = result.diagnostics.find((x) => x.code === "E0403");
