@@ -22,7 +22,7 @@ import {
   type ModelProto,
   type TensorProto,
 } from "../compiler/onnx/index.js";
-import { COPY_BLOCK } from "../compiler/onnx/stream.js";
+import { COPY_BLOCK, YIELD_EVERY } from "../compiler/onnx/stream.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const FIXTURES = path.join(ROOT, "test", "fixtures", "onnx-io");
@@ -281,6 +281,14 @@ describe("writeModelFile", () => {
     }
     for (const name of ["plain.onnx", "synced.onnx"]) assert.deepStrictEqual(readFileSync(path.join(dir, name)), readFileSync(first));
     await assert.rejects(writeModelFile(path.join(dir, "x.onnx"), fromFile, { sync: "yes" } as never), /`sync` must be true or false/);
+  });
+
+  test("bytes in memory larger than a slice are written whole", async () => {
+    const big = new Uint8Array(YIELD_EVERY + 4099).map((_, i) => (i * 13) & 255);
+    const model: ModelProto = { ir_version: 10n, graph: { name: "g", initializer: [{ name: "w", data_type: 2, dims: [BigInt(big.length)], raw_data: big }] } };
+    const out = path.join(folder(), "sliced.onnx");
+    await writeModelFile(out, model);
+    assert.deepStrictEqual(readFileSync(out), Buffer.from(encodeModel(model)));
   });
 
   test("writes large weights without changing them", async () => {

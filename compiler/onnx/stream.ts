@@ -103,7 +103,12 @@ export async function writeParts(out: OutputFile, parts: readonly Part[]): Promi
         buffer ??= new Uint8Array(COPY_BLOCK + PAGE);
         await copyRange(from, part, out, buffer);
       } else {
-        out.write(part);
+        // Bytes in memory (a model decoded from bytes holds its weights): in slices, with a
+        // turn of the event loop between them, as the copies above.
+        for (let at = 0; at < part.length; at += YIELD_EVERY) {
+          if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+          out.write(part.subarray(at, Math.min(part.length, at + YIELD_EVERY)));
+        }
       }
       total += part.length;
     }
