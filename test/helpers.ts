@@ -2,8 +2,10 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { after } from "node:test";
 import { toNumbers, type Tensor } from "../runtime/index.js";
 
 /** numpy.allclose, elementwise: |actual - expected| <= atol + rtol * |expected|, with equal shape and type. */
@@ -27,6 +29,24 @@ export function assertClose(actual: Tensor, expected: Tensor, atol: number, rtol
 
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
+
+/**
+ * A scratch folder for one test file, removed after its tests: `root` itself, and `folder()`
+ * for a fresh empty folder inside it.
+ */
+export function scratchFolders(prefix: string): { root: string; folder: () => string } {
+  const root = mkdtempSync(path.join(os.tmpdir(), prefix));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  let counter = 0;
+  return {
+    root,
+    folder: () => {
+      const dir = path.join(root, `d${counter++}`);
+      mkdirSync(dir, { recursive: true });
+      return dir;
+    },
+  };
+}
 
 /** The command line as tsc compiled it (what the CLI tests run as a process). */
 export const CLI_MAIN = path.join(ROOT, "dist/cli/main.js");

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import os from "node:os";
 import path from "node:path";
 import { open } from "node:fs/promises";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   FileRange,
@@ -23,6 +23,7 @@ import {
   type TensorProto,
 } from "../compiler/onnx/index.js";
 import { COPY_BLOCK, YIELD_EVERY } from "../compiler/onnx/stream.js";
+import { scratchFolders } from "./helpers.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const FIXTURES = path.join(ROOT, "test", "fixtures", "onnx-io");
@@ -30,15 +31,7 @@ const TINY = path.join(FIXTURES, "tiny.onnx");
 const EXT = path.join(FIXTURES, "helper_ext.onnx");
 const EXT_DATA = readFileSync(path.join(FIXTURES, "helper_ext.bin"));
 
-const scratch = mkdtempSync(path.join(os.tmpdir(), "intv-onnx-io-"));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-let counter = 0;
-/** A fresh empty folder. */
-function folder(): string {
-  const dir = path.join(scratch, `d${counter++}`);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
+const { root: scratch, folder } = scratchFolders("intv-onnx-io-");
 
 async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
   await assert.rejects(promise, (e: unknown) => {

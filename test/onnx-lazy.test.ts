@@ -8,10 +8,9 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { compile, prepareModel } from "../compiler/index.js";
 import {
   DataType,
@@ -30,19 +29,12 @@ import {
   type TensorProto,
 } from "../compiler/onnx/index.js";
 import { constantInts } from "../compiler/ir/index.js";
-import { ROOT } from "./helpers.js";
+import { ROOT, scratchFolders } from "./helpers.js";
 
 const FIXTURES = path.join(ROOT, "test", "fixtures");
 const GPT2 = path.join(ROOT, "examples", "gpt2.onnx");
 
-const scratch = mkdtempSync(path.join(os.tmpdir(), "intv-onnx-lazy-"));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-let counter = 0;
-function folder(): string {
-  const dir = path.join(scratch, `d${counter++}`);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
+const { folder } = scratchFolders("intv-onnx-lazy-");
 
 function onnxFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -296,7 +288,7 @@ describe("external data", () => {
     assert.ok(m1.graph!.initializer!.filter((t) => t.data_location === 1).every((t) => t.external_data![0]!.value === "moved.data"));
 
     // 2. Output in an ancestor folder: the location is rewritten, nothing is copied or linked.
-    const out2 = path.join(path.dirname(src), `up-${counter}.onnx`);
+    const out2 = path.join(path.dirname(src), `up-${path.basename(src)}.onnx`);
     await writeModelFile(out2, extModel, { sourceDir: dir });
     const rel = `${path.basename(src)}/data/model.onnx.data`;
     const m2 = decodeModel(readFileSync(out2));

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import {
-  NpyError, Runtime, TokenizerError, isSampling, loadCompiled, loadTokenizer, tokenizerNextTo, writeNpy,
+  NpyError, Runtime, TokenizerError, isSampling, loadTokenizer, tokenizerNextTo, writeNpy,
   type GenerateOptions, type GenerationStep, type InputValue, type RuntimeOptions, type Tensor, type TextTokenizer,
 } from "../../runtime/index.js";
 import { requireOnnxRuntime } from "../../runtime/index.js";
@@ -14,7 +14,7 @@ import { UsageError, type ParsedArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { COMPILE_OPTIONS } from "../compileOptions.js";
 import { CliError, EXIT, Progress, type Io } from "../output.js";
-import { assignment, checkParams, compileScript, compiledScript, loadValues, reportFailure, saveFileStem } from "./run.js";
+import { assignment, checkParams, loadForRun, loadValues, reportFailure, saveFileStem } from "./run.js";
 
 export const generateCommand: Command = {
   name: "generate",
@@ -105,18 +105,10 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
     if (target === undefined) {
       progress.update("loading the model");
       runtime = await Runtime.load(modelFile, runtimeOptions);
-    } else if (compiled) {
-      progress.update("loading the model");
-      const script = compiledScript(target);
-      if (script) scriptSources = new Map([script]);
-      runtime = await Runtime.load(target, script ? { ...runtimeOptions, sources: scriptSources } : runtimeOptions);
     } else {
-      progress.update("compiling");
-      const result = await compileScript(io, args);
-      if (!result) return EXIT.rejected;
-      scriptSources = result.sources;
-      progress.update("loading the model");
-      runtime = await loadCompiled(result.model, model!, { ...runtimeOptions, sources: result.sources, externalDataDir: dirname(model!) });
+      const loaded = await loadForRun(io, args, target, compiled, model, runtimeOptions, progress, (s) => (scriptSources = s));
+      if (!loaded) return EXIT.rejected;
+      runtime = loaded;
     }
     checkParams(runtime.inputs, assignments);
     const steps = runtime.generate(values, options); // checks everything before the first pass

@@ -113,20 +113,9 @@ async function run(args: ParsedArgs, io: Io): Promise<number> {
       }
       return await runDatasetCommand(io, args, source, options, values, progress, (inputs) => checkParams(inputs, assignments));
     }
-    if (compiled) {
-      progress.update("loading the model");
-      // The script, if it is still there unchanged, lets a run-time failure show its line.
-      const script = compiledScript(target);
-      if (script) sources = new Map([script]);
-      runtime = await Runtime.load(target, script ? { ...options, sources } : options);
-    } else {
-      progress.update("compiling");
-      const result = await compileScript(io, args);
-      if (!result) return EXIT.rejected;
-      sources = result.sources;
-      progress.update("loading the model");
-      runtime = await loadCompiled(result.model, model!, { ...options, sources: result.sources, externalDataDir: dirname(model!) });
-    }
+    const loaded = await loadForRun(io, args, target, compiled, model, options, progress, (s) => (sources = s));
+    if (!loaded) return EXIT.rejected;
+    runtime = loaded;
     checkParams(runtime.inputs, assignments);
 
     progress.update("running");
@@ -210,6 +199,34 @@ export function reportFailure(io: Io, e: unknown, sources: Map<string, string>, 
   const expected = [CliError, NpyError, ModelLoadError, RuntimeInputError, ...alsoExpected];
   if (e instanceof Error && expected.some((kind) => e instanceof kind)) return fail(io, e.message);
   throw e;
+}
+
+/**
+ * The runtime of one run (`intv run`, `intv generate`): the compiled model `target` as it is, with
+ * its script's text when that is still there unchanged (a run-time failure then shows its line),
+ * or the script compiled against `model` and loaded with its weights referenced from the model
+ * file. `noteSources` gets the script texts before the model loads, for the report of a failure.
+ * Null when the script does not compile (its diagnostics are printed).
+ */
+export async function loadForRun(
+  io: Io, args: ParsedArgs, target: string, compiled: boolean, model: string | undefined, options: RuntimeOptions, progress: Progress,
+  noteSources: (sources: Map<string, string>) => void,
+): Promise<Runtime | null> {
+  if (compiled) {
+    progress.update("loading the model");
+    const script = compiledScript(target);
+    if (!script) return Runtime.load(target, options);
+    const sources = new Map([script]);
+    noteSources(sources);
+    return Runtime.load(target, { ...options, sources });
+  }
+  progress.update("compiling");
+  const result = await compileScript(io, args);
+  if (!result) return null;
+  noteSources(result.sources);
+  progress.update("loading the model");
+  // A script is compiled against --model, which compileScript required.
+  return loadCompiled(result.model, model!, { ...options, sources: result.sources, externalDataDir: dirname(model!) });
 }
 
 export async function compileScript(io: Io, args: ParsedArgs): Promise<{ model: ModelProto; sources: Map<string, string> } | null> {

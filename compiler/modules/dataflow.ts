@@ -27,13 +27,7 @@ export class Origins {
    */
   fill(order: readonly Node[]): void {
     for (const node of order) {
-      let origin: Origin = "const";
-      for (const d of dependencies(node)) {
-        const o = this.memo.get(d) ?? this.of(d);
-        if (RANK[o] > RANK[origin]) origin = o;
-      }
-      if (SHAPE_OPS.has(node.opType) && origin !== "const") origin = "shape";
-      if (SOURCE_OPS.has(node.opType)) origin = "data";
+      const origin = producedOrigin(node, dependencies(node).map((d) => this.memo.get(d) ?? this.of(d)));
       for (const v of node.outputs) if (v && !this.memo.has(v)) this.memo.set(v, directOrigin(v) ?? origin);
     }
   }
@@ -78,19 +72,21 @@ export class Origins {
         }
         if (pushed) continue;
       }
-      let origin: Origin = "const";
-      for (const d of deps) {
-        const o = this.memo.get(d) ?? "data";
-        if (RANK[o] > RANK[origin]) origin = o;
-      }
-      if (SHAPE_OPS.has(producer.opType) && origin !== "const") origin = "shape";
-      if (SOURCE_OPS.has(producer.opType)) origin = "data";
-      this.memo.set(top, origin);
+      this.memo.set(top, producedOrigin(producer, deps.map((d) => this.memo.get(d) ?? "data")));
       open.delete(top);
       stack.pop();
     }
     return this.memo.get(v)!;
   }
+}
+
+/** The origin of what `producer` computes from values of the origins given. */
+function producedOrigin(producer: Node, inputs: readonly Origin[]): Origin {
+  let origin: Origin = "const";
+  for (const o of inputs) if (RANK[o] > RANK[origin]) origin = o;
+  if (SHAPE_OPS.has(producer.opType) && origin !== "const") origin = "shape";
+  if (SOURCE_OPS.has(producer.opType)) origin = "data";
+  return origin;
 }
 
 function directOrigin(v: Value): Origin | null {

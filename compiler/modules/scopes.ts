@@ -23,7 +23,7 @@ export interface NodeScope {
    * (`transformer`, `transformer.h.2`, `transformer.h.2.mlp`, ...). A module on a stack was
    * called; one that is never on a stack (a `ModuleList`) never ran a forward of its own.
    */
-  stack: string[];
+  stack: readonly string[];
   source: ScopeSource;
 }
 
@@ -55,7 +55,7 @@ export function nodeScope(node: Node): NodeScope {
       stack = scopeStack(key.split("/").slice(1));
       stackCache.set(key, stack);
     }
-    return { path: stack[stack.length - 1] ?? "", stack: [...stack], source: "node-name" };
+    return { path: stack[stack.length - 1] ?? "", stack, source: "node-name" };
   }
   if (slash === 0) return { path: "", stack: [], source: "node-name" };
   return { path: "", stack: [], source: "none" };

@@ -259,7 +259,7 @@ function readNumeric(s: State, end: number, desc: MessageDesc, f: FieldDesc, at:
 type Obj = Record<string, unknown>;
 
 /** TensorProto.data_location; the value 1 is EXTERNAL. */
-let dataLocationField: FieldDesc | undefined;
+const DATA_LOCATION = messageDesc("onnx.TensorProto").byName.get("data_location");
 
 function decodeFields(s: State, desc: MessageDesc, end: number, target: Obj, depth: number): void {
   while (s.pos < end) {
@@ -280,7 +280,7 @@ function decodeFields(s: State, desc: MessageDesc, end: number, target: Obj, dep
     }
     if (wt === f.wireType) {
       const value = readOne(s, end, desc, f, at, target, depth);
-      if (value === 1 && f === dataLocationField) s.external = true;
+      if (value === 1 && f === DATA_LOCATION) s.external = true;
       if (f.repeated) {
         const arr = target[f.name] as unknown[] | undefined;
         if (arr === undefined) target[f.name] = [value];
@@ -398,7 +398,6 @@ export function decodeModelFile(file: string, options?: DecodeOptions): ModelPro
 /** `decodeModelFile`, also saying whether any tensor's data is external (`data_location` EXTERNAL). */
 export function decodeModelFileInfo(file: string, options?: DecodeOptions): { model: ModelProto; external: boolean } {
   const skip = skipSet(options);
-  dataLocationField ??= messageDesc("onnx.TensorProto").byName.get("data_location");
   const fd = openSync(file, "r");
   try {
     const source = SourceFile.fromDescriptor(file, fd);

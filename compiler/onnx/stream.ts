@@ -106,7 +106,7 @@ export async function writeParts(out: OutputFile, parts: readonly Part[]): Promi
         // Bytes in memory (a model decoded from bytes holds its weights): in slices, with a
         // turn of the event loop between them, as the copies above.
         for (let at = 0; at < part.length; at += YIELD_EVERY) {
-          if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+          if (at > 0) await turn();
           out.write(part.subarray(at, Math.min(part.length, at + YIELD_EVERY)));
         }
       }
@@ -135,6 +135,9 @@ async function openSource(file: SourceFile): Promise<FileHandle> {
   return fh;
 }
 
+/** A turn of the event loop for other work (see above). */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Page size the copy's buffer placement assumes (see above). */
 const PAGE = 4096;
 
@@ -154,7 +157,7 @@ async function copyRange(from: FileHandle, range: FileRange, out: OutputFile, bu
     sinceYield += n;
     if (sinceYield >= YIELD_EVERY && pos < end) {
       sinceYield = 0;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await turn();
     }
   }
 }
