@@ -3,19 +3,18 @@
 // COPY_BLOCK bytes. Whatever the model's size, the memory this takes is the buffer: the weights
 // pass through and are never held.
 //
-// The copy is synchronous reads and writes of 1 MiB, which is as fast as `cp` (which has the
-// kernel copy: Node offers no copy_file_range for part of a file): a block that fits in the CPU's
-// cache is copied in and out of it, where 4 MiB blocks took three times as long (measured with dd
-// and here: BENCHMARKS.md, "I/O at the file-copy limit"), and the promise-based reads and writes
-// cost more in handing each block to a thread than the copy itself. The event loop is given a
-// turn every YIELD_EVERY bytes, so a library caller's other work is not held up for the whole copy.
+// The copy is synchronous reads and writes of 1 MiB blocks, about as fast as `cp` (which has the
+// kernel copy: Node offers no copy_file_range for part of a file); the promise-based reads and
+// writes used before cost more in handing each block to a thread. The event loop is given a turn
+// every YIELD_EVERY bytes, so a library caller's other work is not held up for the whole copy.
 //
-// Where in the buffer a block goes matters as much: the kernel copies a block from the page cache
-// to the buffer, and when the two addresses agree in their low 12 bits (a weight at a page-aligned
-// offset of the file, as in external data, read into a page-aligned buffer) the CPU takes the
-// copy's loads for reloads of its own stores ("4K aliasing"), and reading 650 MB took 0.35 s
-// instead of 0.11 s here. Each range is read into the buffer at half a page from its file offset.
-//
+// Where in the buffer a block goes matters: the kernel copies between the page cache and the
+// buffer, and when the two addresses agree in their low 12 bits (a page-aligned block of the file
+// in a page-aligned buffer) the CPU can take the copy's loads for reloads of its own stores
+// ("4K aliasing"). With the 4 MiB buffer used before, a copy of 650 MB took 0.75 s that way and
+// 0.36 s with the blocks half a page off (`node dist/bench/copy.js`, BENCHMARKS.md, "I/O at the
+// file-copy limit"). Each range is read into the buffer at half a page from its file offset.
+
 // When the file is to be flushed to disk (`sync`, `intv compile --fsync`), it is flushed as it is
 // written (OutputFile): every FLUSH_EVERY bytes a `datasync` starts in the background, so the disk
 // writes while the copy goes on, and the final fsync finds little left to do. Without it, a fresh
@@ -29,7 +28,7 @@ import { OnnxFormatError } from "./errors.js";
 import { FileRange, type SourceFile } from "./fileRange.js";
 import type { Part } from "./fileRange.js";
 
-/** Size of the copy buffer: half the L2 cache of a current core, a quarter of the one here. */
+/** Size of the copy's blocks. */
 export const COPY_BLOCK = 1024 * 1024;
 
 /** Bytes copied between two turns of the event loop. */
