@@ -36,6 +36,14 @@ describe("help, version and usage errors", () => {
     assert.match(version.stdout, /^intv \d+\.\d+\.\d+\n$/);
   });
 
+  test("the process ends only after its output is written: 600 KB through a pipe arrive whole", () => {
+    // cli/main.ts ends the process with process.exit once stdout has flushed; a pipe holds 64 KB.
+    const r = intv("inspect", "examples/gpt2.onnx", "--tensors", "--all", "--json");
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.length > 256 * 1024, `${r.stdout.length} bytes`);
+    assert.ok(Array.isArray(JSON.parse(r.stdout)));
+  });
+
   test("`intv run --help` shows the usage and every option", () => {
     const r = intv("run", "--help");
     assert.equal(r.status, 0);
