@@ -58,7 +58,7 @@ class G {
     const node = this.g.addNode({ op_type: opType, domain, name: `${opType}_${k}`, attribute }, inputs, Array.from({ length: outputs }, (_, i) => `${opType}_${k}_${i}`));
     for (const [name, value] of Object.entries(attrs)) {
       if (value instanceof Graph) {
-        node.subgraphs.set(name, value);
+        node.setSubgraph(name, value);
         value.owner = node;
         for (const inner of value.outerValues.values()) inner.outer!.uses.push({ node, index: -1, inner });
       }

@@ -1,9 +1,9 @@
 // Import: ModelProto → IR. Everything the IR does not model (doc strings, metadata, attributes,
 // training info, functions) stays on the proto objects and passes through export untouched.
 
-import type { GraphProto, ModelProto, NodeProto, TypeProto, ValueInfoProto } from "../onnx/index.js";
+import type { AttributeProto, GraphProto, ModelProto, TypeProto, ValueInfoProto } from "../onnx/index.js";
 import { OnnxFormatError } from "../onnx/index.js";
-import { Graph, Value, type Node } from "./graph.js";
+import { Graph, Node, Value, noValue } from "./graph.js";
 import type { Dim, ValueType } from "./types.js";
 
 export interface IrModel {
@@ -40,6 +40,9 @@ export function typeFromProto(t: TypeProto | undefined): ValueType | null {
     : null;
   return { elemType: tensor.elem_type ?? 0, shape };
 }
+
+const NO_NAMES: readonly string[] = [];
+const NO_ATTRIBUTES: readonly AttributeProto[] = [];
 
 /** Where the node list is imported: every node of `gp`, subgraphs recursively. */
 function importGraph(gp: GraphProto, parent: Graph | null, owner: Node | null, names: Set<string>): Graph {
@@ -87,44 +90,46 @@ function importGraph(gp: GraphProto, parent: Graph | null, owner: Node | null, n
   }
 
   // Pass 1: every node and its outputs, so inputs can be resolved whatever the node order.
-  const created: [Node, NodeProto][] = [];
-  (gp.node ?? []).forEach((np, i) => {
+  const protos = gp.node ?? [];
+  const created: Node[] = [];
+  for (let i = 0; i < protos.length; i++) {
+    const np = protos[i]!;
     // A copy without the names (the IR holds the edges). Not `delete`: that turns the object into
     // a dictionary, and every later read of `proto.op_type` (type inference, module recovery,
-    // export) pays for it.
+    // export) pays for it. Edge arrays are mapped, so that they are sized to fit.
     const { input: _input, output: _output, ...rest } = np;
-    const node = g.addNode(rest, [], []);
-    node.order = i;
-    for (const name of np.output ?? []) {
-      if (name === "") {
-        node.outputs.push(null);
-        continue;
-      }
+    const outputNames = np.output ?? NO_NAMES;
+    const node = new Node(rest, g, i, (np.input ?? NO_NAMES).map(noValue), outputNames.map(noValue));
+    g.nodes.add(node);
+    for (let k = 0; k < outputNames.length; k++) {
+      const name = outputNames[k]!;
+      if (name === "") continue;
       if (g.values.has(name)) throw new OnnxFormatError(`tensor \`${name}\` is defined twice in graph \`${gp.name ?? ""}\``);
       const v = define(name, "node", null);
       v.producer = node;
-      v.producerIndex = node.outputs.length;
-      node.outputs.push(v);
+      v.producerIndex = k;
+      node.outputs[k] = v;
     }
-    created.push([node, np]);
-  });
+    created.push(node);
+  }
   g.bumpOrder(created.length);
 
   // Pass 2: inputs (possibly from enclosing scopes) and subgraphs.
-  for (const [node, np] of created) {
-    for (const name of np.input ?? []) {
-      if (name === "") {
-        node.inputs.push(null);
-        continue;
-      }
+  for (let i = 0; i < created.length; i++) {
+    const node = created[i]!;
+    const np = protos[i]!;
+    const inputNames = np.input ?? NO_NAMES;
+    for (let k = 0; k < inputNames.length; k++) {
+      const name = inputNames[k]!;
+      if (name === "") continue;
       const v = resolveName(g, name);
       if (!v) throw new OnnxFormatError(`node \`${np.name || np.op_type}\` reads \`${name}\`, which nothing in the model defines`);
-      node.inputs.push(v);
-      v.uses.push({ node, index: node.inputs.length - 1 });
+      node.inputs[k] = v;
+      v.uses.push({ node, index: k });
     }
-    for (const attr of np.attribute ?? []) {
-      if (attr.g) node.subgraphs.set(attr.name ?? "", importGraph(attr.g, g, node, names));
-      (attr.graphs ?? []).forEach((sub, i) => node.subgraphs.set(`${attr.name}#${i}`, importGraph(sub, g, node, names)));
+    for (const attr of np.attribute ?? NO_ATTRIBUTES) {
+      if (attr.g) node.setSubgraph(attr.name ?? "", importGraph(attr.g, g, node, names));
+      (attr.graphs ?? []).forEach((sub, k) => node.setSubgraph(`${attr.name}#${k}`, importGraph(sub, g, node, names)));
     }
   }
 

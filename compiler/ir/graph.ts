@@ -49,11 +49,20 @@ export class Value {
   }
 }
 
+/** An array of as many empty slots as the one mapped (`names.map(noValue)`), packed and sized to fit. */
+export const noValue = (): Value | null => null;
+
+/** The subgraphs of a node that has none: shared, as nearly every node has none. */
+const NO_SUBGRAPHS: ReadonlyMap<string, Graph> = new Map();
+
 export class Node {
-  readonly inputs: (Value | null)[] = [];
-  readonly outputs: (Value | null)[] = [];
-  /** Subgraphs by attribute name (`then_branch`, `body`, or `graphs[i]` as `name#i`). */
-  readonly subgraphs = new Map<string, Graph>();
+  /**
+   * Subgraphs by attribute name (`then_branch`, `body`, or `graphs[i]` as `name#i`), added with
+   * `setSubgraph`. Why not a Map of its own per node: a model's nodes are thousands, its If and
+   * Loop nodes a handful, and an empty Map each took half a megabyte of GPT-2's 12 MB heap (all of
+   * it copied by every young-generation GC while the graph is built).
+   */
+  subgraphs: ReadonlyMap<string, Graph> = NO_SUBGRAPHS;
   /** Position in the imported node list; new nodes get increasing numbers after the model's. */
   order: number;
 
@@ -62,8 +71,16 @@ export class Node {
     public proto: NodeProto,
     readonly graph: Graph,
     order: number,
+    /** The node's own arrays (sized to fit by their creator: an array grown from empty takes 17 slots). */
+    readonly inputs: (Value | null)[] = [],
+    readonly outputs: (Value | null)[] = [],
   ) {
     this.order = order;
+  }
+
+  setSubgraph(attribute: string, graph: Graph): void {
+    if (this.subgraphs === NO_SUBGRAPHS) this.subgraphs = new Map();
+    (this.subgraphs as Map<string, Graph>).set(attribute, graph);
   }
 
   get opType(): string {
@@ -124,21 +141,17 @@ export class Graph {
 
   /** Create a node. Outputs are new values with the given names. */
   addNode(proto: NodeProto, inputs: (Value | null)[], outputNames: string[], outputTypes?: (ValueType | null)[]): Node {
-    const node = new Node(proto, this, this.nextOrder++);
+    const node = new Node(proto, this, this.nextOrder++, inputs.slice(), outputNames.map(noValue));
     this.nodes.add(node);
     inputs.forEach((v, i) => {
-      node.inputs.push(v);
       if (v) v.uses.push({ node, index: i });
     });
     outputNames.forEach((name, i) => {
-      if (name === "") {
-        node.outputs.push(null);
-        return;
-      }
+      if (name === "") return;
       const v = this.addValue(name, "node", outputTypes?.[i] ?? null);
       v.producer = node;
       v.producerIndex = i;
-      node.outputs.push(v);
+      node.outputs[i] = v;
     });
     return node;
   }

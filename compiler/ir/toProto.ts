@@ -86,7 +86,7 @@ function exportGraph(g: Graph, original: GraphProto): GraphProto {
   return out;
 }
 
-function exportAttribute(a: AttributeProto, subgraphs: Map<string, Graph>): AttributeProto {
+function exportAttribute(a: AttributeProto, subgraphs: ReadonlyMap<string, Graph>): AttributeProto {
   if (a.g) {
     const sub = subgraphs.get(a.name ?? "");
     return sub ? { ...a, g: exportGraph(sub, a.g) } : a;

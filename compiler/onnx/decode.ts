@@ -159,12 +159,22 @@ function readVarint64(s: State, end: number): void {
   fail("varint longer than 10 bytes", start);
 }
 
-/** Reads a varint that must fit in 32 bits unsigned (tags, lengths); `what` names it on failure. */
-function readVarint32(s: State, end: number, what: () => string): number {
-  const start = s.pos;
+/**
+ * Reads a varint that must fit in 32 bits unsigned (a tag or a length), or -1 when it does not.
+ * Nearly every tag and most lengths are one byte: that case costs one comparison. The caller
+ * names the value in its error (no closure per call: this runs for every field of a model).
+ */
+function readVarint32(s: State, end: number): number {
+  const p = s.pos;
+  if (p < end) {
+    const b = s.buf[p - s.base]!;
+    if (b < 0x80) {
+      s.pos = p + 1;
+      return b;
+    }
+  }
   readVarint64(s, end);
-  if (hi !== 0) fail(`${what()} out of range`, start);
-  return lo;
+  return hi === 0 ? lo : -1;
 }
 
 function toInt64(): bigint {
@@ -197,7 +207,9 @@ function readString(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: 
 }
 
 function readLength(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: number): number {
-  const len = readVarint32(s, end, () => `length of ${where(desc, f)}`);
+  const start = s.pos;
+  const len = readVarint32(s, end);
+  if (len < 0) fail(`length of ${where(desc, f)} out of range`, start);
   if (len > end - s.pos) {
     fail(`truncated or corrupt data: ${where(desc, f)} claims ${len} bytes but only ${end - s.pos} remain in ${desc.name}`, at);
   }
@@ -265,7 +277,8 @@ function decodeFields(s: State, desc: MessageDesc, end: number, target: Obj, dep
   while (s.pos < end) {
     const at = s.pos;
     need(s, Math.min(FIELD_HEAD, end - at));
-    const tag = readVarint32(s, end, () => `tag in ${desc.name}`);
+    const tag = readVarint32(s, end);
+    if (tag < 0) fail(`tag in ${desc.name} out of range`, at);
     const id = tag >>> 3;
     const wt = tag & 7;
     const f = id === 0 ? undefined : desc.byId[id];

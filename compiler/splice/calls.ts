@@ -17,7 +17,7 @@ export function spliceCall(b: Builder, nodes: readonly Node[], label: string, ex
   for (const n of nodes) {
     const inputs = n.inputs.map((v, i) => (v ? map.values.get(v) ?? external(v, n, i) : null));
     const clone = b.copy(n, inputs, label, (c) => {
-      for (const [attr, sub] of n.subgraphs) c.subgraphs.set(attr, cloneSubgraph(sub, c.graph, c, map, (v) => external(v, n, -1)));
+      for (const [attr, sub] of n.subgraphs) c.setSubgraph(attr, cloneSubgraph(sub, c.graph, c, map, (v) => external(v, n, -1)));
     });
     map.nodes.set(n, clone);
     n.outputs.forEach((v, i) => {

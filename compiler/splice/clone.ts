@@ -35,7 +35,7 @@ export function copyNode(model: IrModel, graph: Graph, node: Node, inputs: (Valu
     const c = clone.outputs[i];
     if (v && c) map.values.set(v, c);
   });
-  for (const [attr, sub] of node.subgraphs) clone.subgraphs.set(attr, cloneSubgraph(sub, graph, clone, map, outer));
+  for (const [attr, sub] of node.subgraphs) clone.setSubgraph(attr, cloneSubgraph(sub, graph, clone, map, outer));
   return clone;
 }
 
@@ -77,7 +77,7 @@ export function cloneSubgraph(sub: Graph, parent: Graph, owner: Node, map: CopyM
         clone.outputs[i]!.info = v.info;
       }
     });
-    for (const [attr, inner] of node.subgraphs) clone.subgraphs.set(attr, cloneSubgraph(inner, g, clone, map, outer));
+    for (const [attr, inner] of node.subgraphs) clone.setSubgraph(attr, cloneSubgraph(inner, g, clone, map, outer));
   }
   g.outputs = sub.outputs.map((v) => local(v)!);
   g.outputInfos = [...sub.outputInfos];
