@@ -11,6 +11,7 @@ import type { Node, Value } from "../ir/index.js";
 export type Origin = "const" | "shape" | "data";
 
 const RANK: Record<Origin, number> = { const: 0, shape: 1, data: 2 };
+const BY_RANK: readonly Origin[] = ["const", "shape", "data"];
 /** Operators whose outputs depend on the input's shape only. */
 const SHAPE_OPS = new Set(["Shape", "Size"]);
 /** Operators with no inputs whose outputs are not constants. */
@@ -26,9 +27,22 @@ export class Origins {
    * so origins) only when a script names a module (edges.ts).
    */
   fill(order: readonly Node[]): void {
+    const memo = this.memo;
+    // No arrays per node (this runs for every node of the model when it is read): the inputs'
+    // origins are combined as they are looked up.
     for (const node of order) {
-      const origin = producedOrigin(node, dependencies(node).map((d) => this.memo.get(d) ?? this.of(d)));
-      for (const v of node.outputs) if (v && !this.memo.has(v)) this.memo.set(v, directOrigin(v) ?? origin);
+      let highest = 0;
+      for (const input of node.inputs) {
+        if (input === null) continue;
+        const d = input.resolve();
+        const rank = RANK[memo.get(d) ?? this.of(d)];
+        if (rank > highest) highest = rank;
+      }
+      if (node.subgraphs.size > 0) {
+        for (const d of dependencies(node)) highest = Math.max(highest, RANK[memo.get(d) ?? this.of(d)]);
+      }
+      const origin = adjusted(node, BY_RANK[highest]!);
+      for (const v of node.outputs) if (v !== null && !memo.has(v)) memo.set(v, directOrigin(v) ?? origin);
     }
   }
 
@@ -84,9 +98,15 @@ export class Origins {
 function producedOrigin(producer: Node, inputs: readonly Origin[]): Origin {
   let origin: Origin = "const";
   for (const o of inputs) if (RANK[o] > RANK[origin]) origin = o;
-  if (SHAPE_OPS.has(producer.opType) && origin !== "const") origin = "shape";
-  if (SOURCE_OPS.has(producer.opType)) origin = "data";
-  return origin;
+  return adjusted(producer, origin);
+}
+
+/** What `producer` makes of inputs whose highest origin is `highest`. */
+function adjusted(producer: Node, highest: Origin): Origin {
+  const op = producer.opType;
+  if (SHAPE_OPS.has(op) && highest !== "const") return "shape";
+  if (SOURCE_OPS.has(op)) return "data";
+  return highest;
 }
 
 function directOrigin(v: Value): Origin | null {

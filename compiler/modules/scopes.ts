@@ -15,21 +15,24 @@ export const NAME_SCOPES_KEY = "pkg.torch.onnx.name_scopes";
 
 export type ScopeSource = "metadata" | "node-name" | "none";
 
+/** Shared by the nodes of one scope (nodeScope returns one object per scope): not to be changed. */
 export interface NodeScope {
   /** Dotted module path (`transformer.h.2.mlp.c_fc`); "" for the root. */
-  path: string;
+  readonly path: string;
   /**
    * Every module on the call stack when the node ran, outermost first, ending with `path`
    * (`transformer`, `transformer.h.2`, `transformer.h.2.mlp`, ...). A module on a stack was
    * called; one that is never on a stack (a `ModuleList`) never ran a forward of its own.
    */
-  stack: readonly string[];
-  source: ScopeSource;
+  readonly stack: readonly string[];
+  readonly source: ScopeSource;
 }
 
-/** Scope stacks by the scope part of a node name; bounded, for a process that reads many models. */
-const stackCache = new Map<string, readonly string[]>();
-const STACK_CACHE_MAX = 100_000;
+/** Scopes by the scope part of a node name; bounded, for a process that reads many models. */
+const scopeCache = new Map<string, NodeScope>();
+const SCOPE_CACHE_MAX = 100_000;
+const ROOT_SCOPE: NodeScope = { path: "", stack: [], source: "node-name" };
+const NO_SCOPE: NodeScope = { path: "", stack: [], source: "none" };
 
 export function nodeScope(node: Node): NodeScope {
   const meta = node.proto.metadata_props?.find((p) => p.key === NAME_SCOPES_KEY)?.value;
@@ -49,16 +52,16 @@ export function nodeScope(node: Node): NodeScope {
   if (slash >= 0 && lastSlash > slash) {
     // Nodes of one module share their scope (`/transformer/h.0/attn/`): work each out once.
     const key = name.slice(slash, lastSlash);
-    let stack = stackCache.get(key);
-    if (stack === undefined) {
-      if (stackCache.size >= STACK_CACHE_MAX) stackCache.clear();
-      stack = scopeStack(key.split("/").slice(1));
-      stackCache.set(key, stack);
+    let scope = scopeCache.get(key);
+    if (scope === undefined) {
+      if (scopeCache.size >= SCOPE_CACHE_MAX) scopeCache.clear();
+      const stack = scopeStack(key.split("/").slice(1));
+      scope = { path: stack[stack.length - 1] ?? "", stack, source: "node-name" };
+      scopeCache.set(key, scope);
     }
-    return { path: stack[stack.length - 1] ?? "", stack, source: "node-name" };
+    return scope;
   }
-  if (slash === 0) return { path: "", stack: [], source: "node-name" };
-  return { path: "", stack: [], source: "none" };
+  return slash === 0 ? ROOT_SCOPE : NO_SCOPE;
 }
 
 /** `['transformer', 'h.2', 'mlp']` → `transformer.h.2.mlp`; `['layer1', 'layer1.0']` → `layer1.0`. */

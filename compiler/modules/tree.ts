@@ -5,7 +5,7 @@ import type { Graph, IrModel, Node, Value } from "../ir/index.js";
 import { toposort } from "../ir/index.js";
 import { detachLeakedAliases } from "./aliases.js";
 import { Origins } from "./dataflow.js";
-import { nodeScope, type ScopeSource } from "./scopes.js";
+import { nodeScope, type NodeScope, type ScopeSource } from "./scopes.js";
 
 export class Module {
   readonly children = new Map<string, Module>();
@@ -164,11 +164,18 @@ export function buildModuleTree(model: IrModel, mainOrder?: readonly Node[]): Mo
   tree.setOrder(order);
   tree.origins.fill(order);
   tree.root.called = true;
+  // The nodes of one module share one scope object (scopes.ts): its module is found, and its
+  // stack marked as called, once.
+  const placed = new Map<NodeScope, Module>();
   const place = (node: Node) => {
     const scope = nodeScope(node);
-    const m = tree.ensure(scope.path);
-    if (m.source === "none") m.source = scope.source;
-    for (const p of scope.stack) tree.ensure(p).called = true;
+    let m = placed.get(scope);
+    if (m === undefined) {
+      m = tree.ensure(scope.path);
+      if (m.source === "none") m.source = scope.source;
+      for (const p of scope.stack) tree.ensure(p).called = true;
+      placed.set(scope, m);
+    }
     m.ownNodes.push(node);
     tree.moduleOf.set(node, m);
   };
