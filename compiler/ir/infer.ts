@@ -10,7 +10,7 @@
 
 import type { Graph, Node, Value } from "./graph.js";
 import { toposort } from "./toposort.js";
-import { constantNumbers, fillType, MAX_CONTENT, NodeCtx, type Content, type Run } from "./infer/context.js";
+import { constantNumbers, fillType, MAX_CONTENT, NodeCtx, type Content, type Out, type Run } from "./infer/context.js";
 import { opKey, SHAPE_RULES, VALUE_RULES } from "./infer/registry.js";
 
 export { broadcastShapes, sliceLength } from "./infer/dims.js";
@@ -40,6 +40,8 @@ function small(v: Value): boolean {
   return n <= MAX_CONTENT;
 }
 
+const NO_OUTS: readonly Out[] = [];
+
 /** Contents are computed on demand through at most this many producers (nodes typed one by one). */
 const MAX_DEPTH = 32;
 
@@ -58,18 +60,24 @@ class Inference implements Run {
     if (!this.inferred.has(g)) this.graph(g);
   }
 
+  // Runs once for every node of a model as it is read, mostly before the JIT has warmed up: loops
+  // rather than callbacks and iterators, and no allocation a node does not need.
   node(node: Node): void {
     const key = opKey(node);
     const ctx = new NodeCtx(this, node);
-    const outs = SHAPE_RULES.get(key)?.(ctx) ?? [];
+    const shapeRule = SHAPE_RULES.get(key);
+    const outs = (shapeRule === undefined ? undefined : shapeRule(ctx)) ?? NO_OUTS;
     // Rules of control-flow operators infer their bodies (typing the bodies' inputs first).
-    for (const sub of node.subgraphs.values()) this.inferGraph(sub);
-    node.outputs.forEach((v, i) => {
+    if (node.subgraphs.size > 0) for (const sub of node.subgraphs.values()) this.inferGraph(sub);
+    const outputs = node.outputs;
+    for (let i = 0; i < outputs.length; i++) {
+      const v = outputs[i];
       if (v) fillType(v, outs[i] ?? null);
-    });
-    const out = node.outputs[0];
+    }
+    const out = outputs[0];
+    if (!out) return;
     const rule = VALUE_RULES.get(key);
-    if (out && rule && !this.contents.has(out)) this.contents.set(out, small(out) ? rule(ctx) : null);
+    if (rule && !this.contents.has(out)) this.contents.set(out, small(out) ? rule(ctx) : null);
   }
 
   content(v: Value): Content | null {
