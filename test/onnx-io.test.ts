@@ -365,6 +365,19 @@ describe("strict decoding", () => {
     formatError(() => decodeMessage("onnx.NodeProto", bad), /invalid UTF-8 in field `name` \(3\) of onnx\.NodeProto at byte 2/);
     const long = cat([key(3, 2), vint(40), utf8.encode("x".repeat(39)), Uint8Array.from([0xff])]);
     formatError(() => decodeMessage("onnx.NodeProto", long), /invalid UTF-8/);
+    // Encoded surrogates and overlong forms are invalid too (a lenient decoder turns them into U+FFFD).
+    for (const bytes of [[0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xe0, 0x80, 0xaf]]) {
+      const odd = cat([key(3, 2), vint(bytes.length + 1), Uint8Array.from([0x61, ...bytes])]);
+      formatError(() => decodeMessage("onnx.NodeProto", odd), /invalid UTF-8 in field `name`/);
+    }
+  });
+
+  test("a string's own U+FFFD, other non-ASCII text and a byte-order mark are kept as they are", () => {
+    for (const name of ["a\uFFFDb", "\uFFFD", "h\u00e9llo w\u00f6rld \u4e16\u754c \u{1F600}", "\uFEFFlead"]) {
+      const bytes = utf8.encode(name);
+      const node = decodeMessage("onnx.NodeProto", cat([key(3, 2), vint(bytes.length), bytes]));
+      assert.equal(node.name, name);
+    }
   });
 
   test("an enum value the schema does not know", () => {
