@@ -78,10 +78,13 @@ export class Module {
   /** Every node in this module and its descendants, in execution order. */
   nodes(): Node[] {
     if (this.cachedNodes) return this.cachedNodes;
-    const out: Node[] = [...this.ownNodes];
+    const all: Node[] = [...this.ownNodes];
     // A loop, not push(...list): a module of 100k+ nodes would overflow the argument stack.
-    for (const c of this.children.values()) for (const n of c.nodes()) out.push(n);
-    out.sort((a, b) => this.tree.rankOf(a) - this.tree.rankOf(b));
+    for (const c of this.children.values()) for (const n of c.nodes()) all.push(n);
+    // Sorted by rank, each looked up once (not twice per comparison: the root's nodes are the
+    // whole model); ties (nodes of bodies, unranked) keep their order.
+    const ranks = all.map((n) => this.tree.rankOf(n));
+    const out = all.map((_, i) => i).sort((a, b) => ranks[a]! - ranks[b]! || a - b).map((i) => all[i]!);
     this.cachedNodes = out;
     return out;
   }
