@@ -6,7 +6,7 @@
 // checks and script-level error messages on top of onnxruntime-node.
 
 // Compiling
-export { compile, compileOrThrow, encodeModel, type CompileOptions, type CompileResult } from "./compiler/index.js";
+export { compile, compileOrThrow, checkScript, encodeModel, type CompileOptions, type CompileResult, type CheckResult } from "./compiler/index.js";
 
 // Running
 export {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
-import { compile, decodeModel, encodeModel, MANIFEST_KEY, parseManifest, type ModelProto } from "../compiler/index.js";
+import { checkScript, compile, decodeModel, encodeModel, MANIFEST_KEY, parseManifest, type ModelProto } from "../compiler/index.js";
 import { Runtime, type Tensor } from "../runtime/index.js";
 import { assertClose } from "./helpers.js";
 
@@ -193,4 +193,25 @@ test("a loop of passes: later statements read `patched[i].x`; the plan names eac
   // what enters it); patched[2] changes only what leaves it.
   const fc = result.model!.graph!.node!.filter((n) => n.op_type === "Gemm" && n.input![1] === "transformer.h.2.mlp.c_fc.weight");
   assert.equal(fc.length, 4);
+});
+
+test("checkScript reports what compile reports, without building a model", async () => {
+  const scripts = [
+    // warnings only
+    "for l in 0..2 {\n  save mlp[l] = transformer.h[l].mlp.output\n}\nfor l in 0..2 {\n  transformer.h[l].mlp.output *= 0.5\n}\n",
+    // a cycle (an error of the check stage)
+    "transformer.h[2].mlp.output = transformer.h[8].mlp.output\n",
+    // a resolution error and a syntax error
+    "save x = transformer.h[99].output\n",
+    "save x = (\n",
+  ];
+  for (const source of scripts) {
+    const options = { source, filename: path.join(FIX, "script.intv"), model: gpt2 };
+    const compiled = await compile(options);
+    const checked = await checkScript(options);
+    assert.deepEqual(checked.diagnostics, compiled.diagnostics, source);
+    assert.deepEqual(checked.plan, compiled.plan, source);
+    assert.ok(!("model" in checked), "no model");
+  }
+  assert.ok((await checkScript({ source: scripts[1]!, filename: "s.intv", model: gpt2 })).diagnostics.some((d) => d.severity === "error"));
 });

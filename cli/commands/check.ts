@@ -13,8 +13,8 @@ export const checkCommand: Command = {
   options: [...COMPILE_OPTIONS, { name: "json", description: "print the diagnostics as JSON on stdout" }],
   async run(args, io) {
     // Loaded here, so that `intv --help` and other commands do not pay for the compiler.
-    const { compile, hasErrors } = await import("../../compiler/index.js");
-    const result = await compile(await compileOptionsFrom(args));
+    const { checkScript, hasErrors } = await import("../../compiler/index.js");
+    const result = await checkScript(await compileOptionsFrom(args));
     if (args.flag("json")) io.stdout.write(`${JSON.stringify(result.diagnostics, null, 2)}\n`);
     else {
       printDiagnostics(io, result.diagnostics, result.sources);

@@ -96,33 +96,44 @@ class MinHeap<T> {
     return this.items.length;
   }
   push(item: T): void {
+    // Sifted with a hole, not by swapping with `[a[i], a[p]] = [a[p], a[i]]`: before the JIT has
+    // compiled it, that destructuring builds an array and iterates it at every step.
     const a = this.items;
     a.push(item);
     let i = a.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (this.less(a[i]!, a[p]!) >= 0) break;
-      [a[i], a[p]] = [a[p]!, a[i]!];
+      const parent = a[p]!;
+      if (this.less(item, parent) >= 0) break;
+      a[i] = parent;
       i = p;
     }
+    a[i] = item;
   }
   pop(): T | undefined {
     const a = this.items;
     const top = a[0];
     const last = a.pop();
     if (a.length > 0 && last !== undefined) {
-      a[0] = last;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         const r = l + 1;
-        let m = i;
-        if (l < a.length && this.less(a[l]!, a[m]!) < 0) m = l;
-        if (r < a.length && this.less(a[r]!, a[m]!) < 0) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
+        let m = -1;
+        let least = last;
+        if (l < a.length && this.less(a[l]!, least) < 0) {
+          m = l;
+          least = a[l]!;
+        }
+        if (r < a.length && this.less(a[r]!, least) < 0) {
+          m = r;
+          least = a[r]!;
+        }
+        if (m < 0) break;
+        a[i] = least;
         i = m;
       }
+      a[i] = last;
     }
     return top;
   }
