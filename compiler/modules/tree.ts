@@ -30,6 +30,7 @@ export class Module {
    */
   inferred = false;
   private cachedNodes: Node[] | null = null;
+  private cachedRank: number | null = null;
   private cachedNumbered: number | null = null;
 
   constructor(
@@ -93,10 +94,25 @@ export class Module {
     return this.nodes().length > 0;
   }
 
-  /** Execution rank: position of its first node in execution order (-1 when it has none). */
+  /**
+   * Execution rank: position of its first node in execution order (-1 when it has none). The
+   * lowest rank of its own nodes and its children's, without sorting every module's node list
+   * (building the tree ranks every module, printing it reads a few modules' nodes).
+   */
   rank(): number {
-    const n = this.nodes();
-    return n.length === 0 ? -1 : this.tree.rankOf(n[0]!);
+    if (this.cachedRank === null) {
+      let rank = -1;
+      for (const n of this.ownNodes) {
+        const r = this.tree.rankOf(n);
+        if (rank < 0 || r < rank) rank = r;
+      }
+      for (const c of this.children.values()) {
+        const r = c.rank();
+        if (r >= 0 && (rank < 0 || r < rank)) rank = r;
+      }
+      this.cachedRank = rank;
+    }
+    return this.cachedRank;
   }
 
   get(path: string): Module | undefined {
