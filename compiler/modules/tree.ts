@@ -79,11 +79,17 @@ export class Module {
   /** Every node in this module and its descendants, in execution order. */
   nodes(): Node[] {
     if (this.cachedNodes) return this.cachedNodes;
-    const all: Node[] = [...this.ownNodes];
-    // A loop, not push(...list): a module of 100k+ nodes would overflow the argument stack.
-    for (const c of this.children.values()) for (const n of c.nodes()) all.push(n);
-    // Sorted by rank, each looked up once (not twice per comparison: the root's nodes are the
-    // whole model); ties (nodes of bodies, unranked) keep their order.
+    // Every module's own nodes below this one, depth first, then sorted once: not by sorting each
+    // child's list first (printing the root and `transformer` would sort every module's). Ranks
+    // are looked up once each (not twice per comparison: the root's nodes are the whole model);
+    // ties (nodes of bodies, unranked) keep the depth-first order.
+    const all: Node[] = [];
+    const collect = (m: Module): void => {
+      // A loop, not push(...list): a module of 100k+ nodes would overflow the argument stack.
+      for (const n of m.ownNodes) all.push(n);
+      for (const c of m.children.values()) collect(c);
+    };
+    collect(this);
     const ranks = all.map((n) => this.tree.rankOf(n));
     const out = all.map((_, i) => i).sort((a, b) => ranks[a]! - ranks[b]! || a - b).map((i) => all[i]!);
     this.cachedNodes = out;
@@ -91,7 +97,7 @@ export class Module {
   }
 
   hasNodes(): boolean {
-    return this.nodes().length > 0;
+    return this.rank() >= 0;
   }
 
   /**
