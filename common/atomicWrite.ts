@@ -14,7 +14,7 @@
 // whose weights are copied from another file: compiler/onnx/file.ts) passes a function that
 // writes to the open file.
 
-import { randomBytes } from "node:crypto";
+import { nodeCrypto } from "./builtins.js";
 import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
@@ -40,7 +40,7 @@ export type FileData = string | Uint8Array | readonly Uint8Array[] | ((file: Ope
 
 /** Write `data` to a new temporary file next to `file` (flushed to disk with `sync`); returns its path. */
 export async function writeTemporary(file: string, data: FileData, options: WriteOptions = {}): Promise<string> {
-  const tmp = path.join(path.dirname(path.resolve(file)), `.intv-tmp-${path.basename(file)}-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const tmp = path.join(path.dirname(path.resolve(file)), `.intv-tmp-${path.basename(file)}-${process.pid}-${nodeCrypto().randomBytes(4).toString("hex")}`);
   let fh: FileHandle | undefined;
   try {
     fh = await open(tmp, "wx");

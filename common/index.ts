@@ -5,3 +5,4 @@
 export * from "./diagnostics/index.js";
 export * from "./formats/index.js";
 export { commitTemporary, writeAtomically, writeTemporary, type FileData, type OpenFile, type WriteOptions } from "./atomicWrite.js";
+export { nodeChildProcess, nodeCrypto } from "./builtins.js";

@@ -2,8 +2,7 @@
 // (common/formats/manifest.ts) goes into the model's `metadata_props`, so the compiled model
 // describes itself.
 
-import { createHash } from "node:crypto";
-import { elemTypeName, MANIFEST_FORMAT, MANIFEST_KEY, type Manifest, type TensorSpec } from "../common/index.js";
+import { elemTypeName, type Manifest, MANIFEST_FORMAT, MANIFEST_KEY, nodeCrypto, type TensorSpec } from "../common/index.js";
 import { exportModel, type IrModel, type Value } from "./ir/index.js";
 import type { ModelProto } from "./onnx/index.js";
 import type { PassState } from "./splice/index.js";
@@ -40,7 +39,7 @@ export function buildManifest(input: EmitInput, filename: string, source: string
     format: MANIFEST_FORMAT,
     compilerVersion: COMPILER_VERSION,
     script: filename,
-    sourceHash: createHash("sha256").update(source).digest("hex"),
+    sourceHash: nodeCrypto().createHash("sha256").update(source).digest("hex"),
     passes: input.passes.map((p) => ({ name: p.name, overrides: p.overrides.map((o) => ({ ...o })) })),
     saves: input.saves.map((s) => ({ name: s.name, output: s.output.name, ...spec(s.output), pass: s.pass.name, line: s.span.line, col: s.span.col })),
     params: input.params.map((p) => ({ name: p.name, input: p.input.name, ...spec(p.input), hasDefault: p.hasDefault })),

@@ -5,10 +5,9 @@
 // The cache does not see files the script itself reads (`import "x.onnx"`, `load("v.npy")`); call
 // `clearScriptCache()` after changing those.
 
-import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { DiagnosticError, hasErrors, type Diagnostic } from "../common/index.js";
+import { type Diagnostic, DiagnosticError, hasErrors, nodeCrypto } from "../common/index.js";
 import type { InputValue } from "./inputs.js";
 import { loadCompiled } from "./loadCompiled.js";
 import { loadOnnxRuntime } from "./ort.js";
@@ -57,7 +56,7 @@ export async function runScript(options: RunScriptOptions): Promise<RunScriptRes
   const { size, mtimeMs } = await stat(model);
   const { sources: _sources, ...runtimeOptions } = options.runtime ?? {};
   const key = JSON.stringify([
-    createHash("sha256").update(source).digest("hex"), options.script, model, size, mtimeMs,
+    nodeCrypto().createHash("sha256").update(source).digest("hex"), options.script, model, size, mtimeMs,
     options.allowPaths ?? [], runtimeOptions,
   ]);
 

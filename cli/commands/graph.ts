@@ -1,12 +1,11 @@
 // `intv graph`: the intervention plan as Graphviz dot or Mermaid — the places the script reads
 // and patches in execution order, and the edges from them to each save and patch.
 
-import { spawnSync } from "node:child_process";
 import { type InterventionPlan } from "../../compiler/index.js";
 import type { Command } from "../command.js";
 import { UsageError } from "../args.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
-import { writeAtomically } from "../../common/index.js";
+import { nodeChildProcess, writeAtomically } from "../../common/index.js";
 import { sameFile, writeProblem } from "../files.js";
 import { CliError, EXIT, printDiagnostics } from "../output.js";
 
@@ -92,7 +91,7 @@ export const graphCommand: Command = {
       for (const [file, what] of [[args.string("model")!, "the input model"], [args.positionals[0]!, "the script"]] as const) {
         if (sameFile(svg, file)) throw new UsageError(`--svg \`${svg}\` is ${what}; intv never overwrites it`);
       }
-      const r = spawnSync("dot", ["-Tsvg"], { input: text, maxBuffer: 1 << 30 });
+      const r = nodeChildProcess().spawnSync("dot", ["-Tsvg"], { input: text, maxBuffer: 1 << 30 });
       if (r.error) throw new CliError("Graphviz's `dot` is not installed (apt-get install graphviz); without --svg the dot text is printed");
       if (r.status !== 0) throw new CliError(`dot failed: ${r.stderr.toString()}`);
       try {

@@ -1,11 +1,10 @@
 // `intv run`: compile a script against a model (or take a compiled model), run it once, write
 // every save and model output as a .npy file, and print a summary.
 
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { DiagnosticError, hasErrors, MANIFEST_KEY, parseManifest, type Manifest } from "../../common/index.js";
+import { DiagnosticError, hasErrors, type Manifest, MANIFEST_KEY, nodeCrypto, parseManifest } from "../../common/index.js";
 import type { ModelProto } from "../../compiler/index.js";
 import {
   DatasetError, ModelLoadError, NpyError, RuntimeInputError, Runtime, loadCompiled,
@@ -255,7 +254,7 @@ export function compiledScript(model: string): [string, string] | undefined {
   for (const path of [manifest.script, join(dirname(model), manifest.script)]) {
     try {
       const text = readFileSync(path, "utf8");
-      if (createHash("sha256").update(text).digest("hex") === manifest.sourceHash) return [manifest.script, text];
+      if (nodeCrypto().createHash("sha256").update(text).digest("hex") === manifest.sourceHash) return [manifest.script, text];
     } catch {
       // not there; try the next place
     }

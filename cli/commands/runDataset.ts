@@ -3,7 +3,7 @@
 // stopped (Ctrl-C, at a batch boundary) and continued (--resume). The work is runtime/dataset.ts;
 // this file turns options into its arguments and prints progress and the summary.
 
-import { createHash } from "node:crypto";
+import { nodeCrypto } from "../../common/index.js";
 import { statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -158,7 +158,7 @@ async function modelIdentity(model: ModelSource, manifest: Manifest | null): Pro
 
 /** A hash of the values given once for every line. */
 function sharedIdentity(shared: Record<string, InputValue>): string {
-  const hash = createHash("sha256");
+  const hash = nodeCrypto().createHash("sha256");
   for (const name of Object.keys(shared).sort()) {
     const v = shared[name]!;
     hash.update(`${name}\0`);

@@ -6,10 +6,9 @@
 // and it is atomic (common/atomicWrite.ts): a crash or error never leaves a half-written model
 // where a good one was. Flushing to disk before the rename is asked for (`sync`).
 
-import { randomBytes } from "node:crypto";
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { commitTemporary, writeTemporary } from "../../common/index.js";
+import { commitTemporary, nodeCrypto, writeTemporary } from "../../common/index.js";
 import { decodeModelFileInfo } from "./decode.js";
 import { encodeModelParts } from "./encode.js";
 import { OnnxFormatError } from "./errors.js";
@@ -164,7 +163,7 @@ export async function writeModelFile(file: string, model: ModelProto, options: W
  * must not change the files the weights are in meanwhile.
  */
 export async function writeModelReference(model: ModelProto, dir: string): Promise<string> {
-  const file = path.join(path.resolve(dir), `.intv-run-${process.pid}-${randomBytes(4).toString("hex")}.onnx`);
+  const file = path.join(path.resolve(dir), `.intv-run-${process.pid}-${nodeCrypto().randomBytes(4).toString("hex")}.onnx`);
   await writeModelFile(file, referenceWeights(model, dir), { sourceDir: dir });
   return file;
 }
