@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { parseArgs, UsageError } from "../cli/args.js";
-import { saveFileStem } from "../cli/commands/run.js";
+import { saveFileStem } from "../cli/commands/runModel.js";
 import { formatNumber } from "../cli/summary.js";
 import { readNpy, writeNpy, halfToNumber } from "../runtime/index.js";
 import { runCli } from "./helpers.js";

@@ -35,7 +35,7 @@ export const compileCommand: Command = {
     const options = await compileOptionsFrom(args);
     const triton = args.string("triton");
     if (triton === undefined && args.string("output") === undefined) throw new UsageError("missing option `--output OUT.onnx` (or `--triton DIR`)");
-    const out = args.string("output") ?? tritonModelPath(triton!, args, options.filename);
+    const out = args.string("output") ?? (await tritonModelPath(triton!, args, options.filename));
     const manifestPath = args.string("manifest");
     const externalData = args.string("external-data");
     const modelPath = options.model as string;
@@ -81,7 +81,7 @@ export const compileCommand: Command = {
       }
     }
     if (triton !== undefined) {
-      const tritonModel = tritonModelPath(triton, args, options.filename);
+      const tritonModel = await tritonModelPath(triton, args, options.filename);
       if (tritonModel !== out) await writeModelFile(tritonModel, result.model, { sourceDir: path.dirname(path.resolve(modelPath)), sync });
       io.stderr.write(`wrote ${await writeTritonConfig(tritonModel, args.positiveInt("triton-max-batch"))}\n`);
     }

@@ -5,7 +5,6 @@
 import { mkdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { readModelInfoFromFile, tritonConfig, tritonModelName } from "../../runtime/index.js";
 import { MANIFEST_KEY, parseManifest } from "../../common/index.js";
 import type { ParsedArgs } from "../args.js";
 import { CliError } from "../output.js";
@@ -16,8 +15,13 @@ export const TRITON_OPTIONS = [
   { name: "triton-max-batch", value: "N", description: "Triton's max_batch_size, when the model has a batch axis (default 64)" },
 ] as const;
 
+// The runtime (triton.ts, model-info.ts) is imported when these run: `intv compile` without --triton
+// and every other command load this file without it (see run.ts).
+const runtime = () => import("../../runtime/index.js");
+
 /** DIR/NAME/1/model.onnx (its folders created). */
-export function tritonModelPath(dir: string, args: ParsedArgs, script: string): string {
+export async function tritonModelPath(dir: string, args: ParsedArgs, script: string): Promise<string> {
+  const { tritonModelName } = await runtime();
   const name = tritonModelName(args.string("triton-name") ?? path.basename(script).replace(/\.intv$/i, ""));
   const version = path.join(dir, name, "1");
   try {
@@ -30,6 +34,7 @@ export function tritonModelPath(dir: string, args: ParsedArgs, script: string): 
 
 /** Write config.pbtxt for the model at DIR/NAME/1/model.onnx; returns its path. */
 export async function writeTritonConfig(modelPath: string, maxBatchSize?: number): Promise<string> {
+  const { readModelInfoFromFile, tritonConfig } = await runtime();
   const folder = path.dirname(path.dirname(modelPath));
   const info = readModelInfoFromFile(modelPath);
   const json = info.metadata.get(MANIFEST_KEY);

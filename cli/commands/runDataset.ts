@@ -14,18 +14,11 @@ import {
   type RuntimeOptions, type ValueInfo, type WrittenResult,
 } from "../../runtime/index.js";
 import { UsageError, type ParsedArgs } from "../args.js";
+import { DATASET_OPTIONS } from "./datasetOptions.js";
 import { EXIT, Progress, type Io } from "../output.js";
 import { formatSummary, type TensorSummary } from "../summary.js";
 
 /** The options of `intv run` that only a dataset run (`--inputs`) takes. */
-export const DATASET_OPTIONS = [
-  { name: "batch-size", short: "b", value: "N", description: "lines per session.run (default 1); lines are grouped by shape, or padded with --pad" },
-  { name: "pad", description: "pad lines of different lengths into one batch (needs an `attention_mask` input); the padding is cut from every result" },
-  { name: "saves-only", description: "write only the saves, not the model's outputs (which onnxruntime then does not compute, where only they need it)" },
-  { name: "resume", description: "continue the interrupted run in --out (or start one if there is none)" },
-  { name: "workers", value: "N", description: "onnxruntime sessions in worker threads, each running a batch (threads split between them)" },
-  { name: "no-verify", description: "do not check the first batch against per-line runs" },
-] as const;
 
 /** Where the compiled model comes from: a file, or the bytes just compiled. */
 export type ModelSource =
