@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { decodeModel, prepareModel, formatTree, moduleToJson } from "../compiler/index.js";
-import { displayPath, joinScopeSegments, modulePorts, moduleParams, Origins, parsePythonStringList } from "../compiler/modules/index.js";
+import { displayPath, joinScopeSegments, modulePorts, moduleParams, Origins, parsePythonStringList, type Module } from "../compiler/modules/index.js";
+import type { Node } from "../compiler/ir/index.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -128,3 +129,28 @@ for (const fixture of ["generate/gpt2/model_merged.onnx", "generate/llama/model.
     for (const v of values) if (v.kind === "initializer") assert.equal(backward.of(v), "const", v.name);
   });
 }
+
+test("a module's nodes and rank: its subtree's nodes in execution order, ties (nodes of If bodies) depth first", () => {
+  // The definition, written the simple way (tree.ts computes it without sorting every module's list).
+  const reference = (m: Module): Node[] => {
+    const all = [...m.ownNodes];
+    for (const c of m.children.values()) all.push(...reference(c));
+    return all.sort((a, b) => m.tree.rankOf(a) - m.tree.rankOf(b));
+  };
+  const models = [
+    ...["gpt2", "gpt2-dynamo", "cnn"].map((f) => path.join(ROOT, "test/fixtures", f, "model.onnx")),
+    path.join(ROOT, "test/fixtures/compiler/branchy.onnx"),
+  ];
+  for (const file of models) {
+    const { tree } = prepareModel(decodeModel(readFileSync(file)));
+    let unranked = 0;
+    for (const m of tree.all()) {
+      const expected = reference(m);
+      assert.deepEqual(m.nodes(), expected, `${file}: ${m.displayPath}`);
+      assert.equal(m.rank(), expected.length === 0 ? -1 : tree.rankOf(expected[0]!), `${file}: rank of ${m.displayPath}`);
+      assert.equal(m.hasNodes(), expected.length > 0);
+      unranked += expected.filter((n) => tree.rankOf(n) === Number.MAX_SAFE_INTEGER).length;
+    }
+    if (file.endsWith("branchy.onnx")) assert.ok(unranked > 0, "the If model has nodes in bodies (unranked)");
+  }
+});
