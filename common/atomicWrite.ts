@@ -20,10 +20,8 @@ import path from "node:path";
 
 /** The open file a writer function is given: Node's FileHandle, as far as writing it goes. */
 export interface OpenFile {
-  /** The file descriptor, for blocking writes where they are faster (compiler/onnx/stream.ts). */
+  /** The file descriptor: writers write with blocking writes, which are faster (compiler/onnx/stream.ts). */
   readonly fd: number;
-  /** Writes at the file's current position, as FileHandle.write(buffer, offset, length). */
-  write(buffer: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
   datasync(): Promise<void>;
 }
 

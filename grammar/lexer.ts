@@ -24,7 +24,7 @@ import {
   UnterminatedString,
 } from "./tokens.js";
 
-/** The lexer; `validate` checks the token definitions (as IntvParser's, done by a test: test/parser.test.ts). */
+/** The lexer; `validate` checks the token definitions (as IntvParser's, done by a test: test/grammar.test.ts). */
 export function buildLexer(options: { validate?: boolean } = {}): Lexer {
   return new Lexer(allTokens, {
     positionTracking: "full",

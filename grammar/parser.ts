@@ -102,7 +102,7 @@ export class IntvParser extends CstParser {
    * `validate`: run Chevrotain's checks of the grammar (ambiguous alternatives, left recursion,
    * duplicate rules) while building it. They find mistakes in this file, not in scripts, and took
    * half of the parser's construction (40 ms of every `intv check`), so the one instance below
-   * skips them and test/parser.test.ts builds a validated one.
+   * skips them and test/grammar.test.ts builds a validated one.
    */
   constructor(options: { validate?: boolean } = {}) {
     super(parserTokens, {

@@ -1,6 +1,7 @@
 // The options of a dataset run (`intv run --inputs`), in a module of their own: run.ts's definition
 // lists them for --help and the argument parser without loading what runs a dataset (runDataset.ts).
 
+/** The options of `intv run` that only a dataset run (`--inputs`) takes. */
 export const DATASET_OPTIONS = [
   { name: "batch-size", short: "b", value: "N", description: "lines per session.run (default 1); lines are grouped by shape, or padded with --pad" },
   { name: "pad", description: "pad lines of different lengths into one batch (needs an `attention_mask` input); the padding is cut from every result" },

@@ -3,11 +3,10 @@
 // stopped (Ctrl-C, at a batch boundary) and continued (--resume). The work is runtime/dataset.ts;
 // this file turns options into its arguments and prints progress and the summary.
 
-import { nodeCrypto } from "../../common/index.js";
 import { statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import type { Manifest } from "../../common/index.js";
+import { nodeCrypto, type Manifest } from "../../common/index.js";
 import {
   DatasetError, Runtime, WorkerPool, datasetResults, isTensor, runDataset, runtimeRunner,
   type DatasetProgress, type DatasetRunner, type InputSpec, type InputValue, type LinesSpec,
@@ -17,8 +16,6 @@ import { UsageError, type ParsedArgs } from "../args.js";
 import { DATASET_OPTIONS } from "./datasetOptions.js";
 import { EXIT, Progress, type Io } from "../output.js";
 import { formatSummary, type TensorSummary } from "../summary.js";
-
-/** The options of `intv run` that only a dataset run (`--inputs`) takes. */
 
 /** Where the compiled model comes from: a file, or the bytes just compiled. */
 export type ModelSource =

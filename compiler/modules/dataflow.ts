@@ -28,20 +28,9 @@ export class Origins {
    */
   fill(order: readonly Node[]): void {
     const memo = this.memo;
-    // No arrays per node (this runs for every node of the model when it is read): the inputs'
-    // origins are combined as they are looked up.
+    const originOf = (d: Value): Origin => memo.get(d) ?? this.of(d);
     for (const node of order) {
-      let highest = 0;
-      for (const input of node.inputs) {
-        if (input === null) continue;
-        const d = input.resolve();
-        const rank = RANK[memo.get(d) ?? this.of(d)];
-        if (rank > highest) highest = rank;
-      }
-      if (node.subgraphs.size > 0) {
-        for (const d of dependencies(node)) highest = Math.max(highest, RANK[memo.get(d) ?? this.of(d)]);
-      }
-      const origin = adjusted(node, BY_RANK[highest]!);
+      const origin = producedOrigin(node, originOf);
       for (const v of node.outputs) if (v !== null && !memo.has(v)) memo.set(v, directOrigin(v) ?? origin);
     }
   }
@@ -86,7 +75,7 @@ export class Origins {
         }
         if (pushed) continue;
       }
-      this.memo.set(top, producedOrigin(producer, deps.map((d) => this.memo.get(d) ?? "data")));
+      this.memo.set(top, producedOrigin(producer, (d) => this.memo.get(d) ?? "data"));
       open.delete(top);
       stack.pop();
     }
@@ -94,19 +83,19 @@ export class Origins {
   }
 }
 
-/** The origin of what `producer` computes from values of the origins given. */
-function producedOrigin(producer: Node, inputs: readonly Origin[]): Origin {
-  let origin: Origin = "const";
-  for (const o of inputs) if (RANK[o] > RANK[origin]) origin = o;
-  return adjusted(producer, origin);
-}
-
-/** What `producer` makes of inputs whose highest origin is `highest`. */
-function adjusted(producer: Node, highest: Origin): Origin {
+/**
+ * The origin of what `producer` computes, given its dependencies' origins. No array per node (this
+ * runs for every node of the model when it is read): the origins are combined as they are looked up.
+ */
+function producedOrigin(producer: Node, originOf: (dependency: Value) => Origin): Origin {
+  let highest = 0;
+  for (const input of producer.inputs) if (input !== null) highest = Math.max(highest, RANK[originOf(input.resolve())]);
+  if (producer.subgraphs.size > 0) for (const d of producer.implicitInputs()) highest = Math.max(highest, RANK[originOf(d.resolve())]);
+  const origin = BY_RANK[highest]!;
   const op = producer.opType;
-  if (SHAPE_OPS.has(op) && highest !== "const") return "shape";
+  if (SHAPE_OPS.has(op) && origin !== "const") return "shape";
   if (SOURCE_OPS.has(op)) return "data";
-  return highest;
+  return origin;
 }
 
 function directOrigin(v: Value): Origin | null {
