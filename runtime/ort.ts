@@ -3,6 +3,7 @@
 // `intv inspect` work (and start fast) without it; whatever runs a model calls `loadOnnxRuntime()`,
 // which says how to install it when it is missing.
 
+import { createRequire } from "node:module";
 import type * as Ort from "onnxruntime-node";
 import { ONNXRUNTIME_RANGE, OnnxRuntimeMissingError } from "./errors.js";
 
@@ -19,16 +20,18 @@ export function loadOnnxRuntime(): Promise<OnnxRuntime> {
   return loading;
 }
 
-/** Import `specifier` as onnxruntime-node (a parameter so that tests can name a missing one). */
+/**
+ * Loads `specifier` as onnxruntime-node (a parameter so that tests can name a missing one). It is a
+ * CommonJS package, so `require` loads it as `import()` would; and `require` works where `import()`
+ * cannot: in the installed CLI's bundle, which runs as a node:vm script (for its code cache,
+ * cli/codeCache.ts) and there has no `import()` without an experimental flag.
+ */
 export async function importOnnxRuntime(specifier: string): Promise<OnnxRuntime> {
-  let mod: OnnxRuntime & { default?: OnnxRuntime };
   try {
-    mod = (await import(specifier)) as OnnxRuntime & { default?: OnnxRuntime };
+    return createRequire(import.meta.url)(specifier) as OnnxRuntime;
   } catch (e) {
     throw missing(e, specifier);
   }
-  // A CommonJS module: named exports when Node detects them, otherwise on `default`.
-  return typeof mod.InferenceSession === "function" ? mod : mod.default!;
 }
 
 function missing(e: unknown, specifier: string): OnnxRuntimeMissingError {

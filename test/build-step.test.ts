@@ -104,6 +104,8 @@ let tarball = "";
 
 before(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), "intv-package-"));
+  // The installed `intv` saves its code caches here (cli/codeCache.ts).
+  childEnv.XDG_CACHE_HOME = path.join(tmp, "cache");
   // The tarball, without `prepack` (dist/ is built when the suite runs). The bundle is made
   // again only when it is older than tsc's output (a run after an incremental tsc alone): other
   // test files read dist/bundle/ at the same time.
@@ -116,7 +118,7 @@ before(() => {
   assert.equal(tarballs.length, 1, `npm pack wrote ${tarballs.join(", ") || "nothing"}`);
   tarball = path.join(packDir, tarballs[0]!);
   const packed = (JSON.parse(packOut.slice(packOut.indexOf("["))) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-  for (const f of ["package.json", "README.md", "dist/bundle/index.js", "dist/bundle/intv.js", "dist/bundle/LICENSES.md", "dist/index.d.ts", "dist/runtime/index.d.ts", "dist/compiler/index.d.ts"]) {
+  for (const f of ["package.json", "README.md", "dist/bundle/index.js", "dist/bundle/intv.js", "dist/bundle/cli.cjs", "dist/bundle/LICENSES.md", "dist/index.d.ts", "dist/runtime/index.d.ts", "dist/compiler/index.d.ts"]) {
     assert.ok(packed.includes(f), `the tarball lacks ${f}`);
   }
   assert.deepEqual(packed.filter((f) => /^dist\/(test|bench|tools)\//.test(f)), [], "tests, benchmarks and tools stay out of the tarball");
@@ -167,6 +169,10 @@ test("a compile-only project: npm install intv.tgz is quiet and small, without o
     assert.equal(r.stdout, "");
     assert.ok(!existsSync(path.join(app, "out")), "nothing written");
   }
+  // Each command run saved its code cache (not --help), named by the bundle, Node and the command.
+  const caches = readdirSync(path.join(tmp, "cache", "intv"));
+  const prefix = `cli-[0-9a-f]{16}-${process.version.replace(/\./g, "\\.")}-${process.arch}-`;
+  assert.deepEqual(caches.map((f) => f.replace(new RegExp(`^${prefix}`), "")).sort(), ["check.cache", "compile.cache", "run.cache"], caches.join(", "));
 
   // The API without onnxruntime-node: compiling works; Runtime.load names what to install.
   writeFileSync(path.join(app, "api.js"), [

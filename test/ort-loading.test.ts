@@ -25,9 +25,9 @@ describe("loading onnxruntime-node", () => {
   test("installed but failing to load: the first line of the reason", async (t) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "intv-ort-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const broken = path.join(dir, "broken.mjs");
+    const broken = path.join(dir, "broken.cjs");
     writeFileSync(broken, 'throw new Error("libonnxruntime.so.1: cannot open shared object file\\n    at somewhere");\n');
-    const e = await importOnnxRuntime(pathToFileURL(broken).href).then(() => null, (err: unknown) => err);
+    const e = await importOnnxRuntime(broken).then(() => null, (err: unknown) => err);
     assert.ok(e instanceof OnnxRuntimeMissingError, String(e));
     assert.equal(e.message, `cannot load onnxruntime-node (libonnxruntime.so.1: cannot open shared object file); reinstall it with \`npm install onnxruntime-node@${ONNXRUNTIME_RANGE}\``);
   });

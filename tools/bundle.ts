@@ -1,11 +1,19 @@
-// The shipped JavaScript: esbuild bundles tsc's output (dist/index.js, dist/cli/main.js) with the
-// JavaScript dependencies into dist/bundle/, which package.json's `exports` and `bin` point at.
-// Run by `npm run build` after tsc: `node dist/tools/bundle.js`.
+// The shipped JavaScript: esbuild bundles tsc's output with the JavaScript dependencies into
+// dist/bundle/, which package.json's `exports` and `bin` point at. Run by `npm run build` after
+// tsc: `node dist/tools/bundle.js`.
 //
 // Why: the CLI's start was mostly Node loading ES modules, ~600 of them chevrotain's lodash-es,
-// and every command loaded onnxruntime-node (BENCHMARKS.md, start-up). One file per entry plus
-// shared chunks, split at the CLI's dynamic `import()`s, so `intv --help` loads neither the
-// compiler nor the parser, and `intv check` does not load the runtime.
+// and every command loaded onnxruntime-node (BENCHMARKS.md, start-up). Three builds:
+//
+// - the library (dist/index.js), the dataset runs' worker and the CLI (dist/cli/process.js, run
+//   for --help and --version): ES modules, one file per entry plus shared chunks, split at the
+//   dynamic `import()`s, so that `intv --help` loads neither the compiler nor the parser;
+// - the CLI (dist/cli/process.js) as one CommonJS file, cli.cjs, which the installed `intv` runs
+//   from V8's code cache for every command (cli/codeCache.ts: Node 20 caches no ES module's code).
+//   Its dynamic `import()`s become functions that run a module's top level when first called, so
+//   `intv inspect` still does not build the parser, and `intv check` does not load the runtime;
+// - `intv` itself (dist/cli/launch.js, package.json's `bin`): a few lines that start one of the
+//   two, given a hash of cli.cjs's text and the command names (which name the caches).
 //
 // - onnxruntime-node stays outside (an optional peer dependency, imported by runtime/ort.ts only
 //   when a model is run).
@@ -15,39 +23,77 @@
 // - Bundled code keeps its license comments, and dist/bundle/LICENSES.md collects the license
 //   of every package the bundle includes.
 
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { build } from "esbuild";
+import { build, type BuildOptions, type Metafile } from "esbuild";
+import { commands } from "../cli/commands/index.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const OUT = path.join(ROOT, "dist/bundle");
 
+/** What every build shares. */
+const COMMON: BuildOptions = {
+  absWorkingDir: ROOT,
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  external: ["onnxruntime-node"],
+  legalComments: "inline",
+  metafile: true,
+  logLevel: "warning",
+};
+
 export async function bundle(): Promise<void> {
   rmSync(OUT, { recursive: true, force: true });
-  const result = await build({
-    absWorkingDir: ROOT,
+  const library = await build({
+    ...COMMON,
     // worker: the entry of the dataset runs' worker threads (runtime/workers.ts finds it next to itself).
-    entryPoints: { index: "dist/index.js", intv: "dist/cli/main.js", worker: "dist/runtime/worker.js" },
+    // cli: the CLI for what is not a command (--help, --version; cli/launch.ts).
+    entryPoints: { index: "dist/index.js", worker: "dist/runtime/worker.js", cli: "dist/cli/process.js" },
     outdir: OUT,
-    bundle: true,
     splitting: true,
     format: "esm",
-    platform: "node",
-    target: "node20",
-    external: ["onnxruntime-node"],
     chunkNames: "[name]-[hash]",
     // CommonJS dependencies (protobufjs) look optional modules up with `require` at run time.
     banner: { js: 'import { createRequire as __intvCreateRequire } from "node:module";\nconst require = __intvCreateRequire(import.meta.url);' },
-    legalComments: "inline",
-    metafile: true,
-    logLevel: "warning",
   });
+  const cliFile = path.join(OUT, "cli.cjs");
+  const cli = await build({
+    ...COMMON,
+    entryPoints: ["dist/cli/process.js"],
+    outfile: cliFile,
+    format: "cjs",
+    // The modules' `import.meta.url` (package.json and the worker, found next to the code).
+    define: { "import.meta.url": "__intvImportMetaUrl" },
+    banner: { js: 'var __intvImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  });
+  // A node:vm script has no `import()` (cli/codeCache.ts): runtime/ort.ts requires onnxruntime-node.
+  const imports = [...readFileSync(cliFile, "utf8").matchAll(/\bimport\s*\(/g)].length;
+  if (imports > 0) throw new Error(`${cliFile}: ${imports} dynamic import()s, which the CLI's node:vm script cannot run`);
+  const hash = createHash("sha256").update(readFileSync(cliFile)).digest("hex").slice(0, 16);
+  await build({
+    ...COMMON,
+    entryPoints: { intv: "dist/cli/launch.js" },
+    outdir: OUT,
+    format: "esm",
+    define: { INTV_CLI_HASH: JSON.stringify(hash), INTV_COMMANDS: JSON.stringify(commands.map((c) => c.name)) },
+    // Its import of the CLI's ES modules stays an import, of the library build's cli.js.
+    plugins: [{ name: "cli-entry", setup: (b) => b.onResolve({ filter: /^\.\/process\.js$/ }, () => ({ path: "./cli.js", external: true })) }],
+  });
+  writeFileSync(path.join(OUT, "LICENSES.md"), licenses(bundledPackages([library.metafile, cli.metafile])));
+}
+
+/** The packages whose code the builds include. */
+function bundledPackages(metafiles: readonly (Metafile | undefined)[]): string[] {
   const packages = new Set<string>();
-  for (const input of Object.keys(result.metafile.inputs)) {
-    const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
-    if (m) packages.add(m[1]!);
+  for (const metafile of metafiles) {
+    for (const input of Object.keys(metafile?.inputs ?? {})) {
+      const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+      if (m) packages.add(m[1]!);
+    }
   }
-  writeFileSync(path.join(OUT, "LICENSES.md"), licenses([...packages].sort()));
+  return [...packages].sort();
 }
 
 /** One section per license text, headed by the packages (name, version, SPDX id) under it. */
@@ -67,6 +113,6 @@ function licenses(packages: readonly string[]): string {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
-  if (!existsSync(path.join(ROOT, "dist/cli/main.js"))) throw new Error("run tsc first: dist/cli/main.js is missing");
+  if (!existsSync(path.join(ROOT, "dist/cli/process.js"))) throw new Error("run tsc first: dist/cli/process.js is missing");
   await bundle();
 }

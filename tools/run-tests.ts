@@ -6,7 +6,8 @@
 // Usage: node dist/tools/run-tests.js [--quick] [NAME...]   (NAME: `grammar` for test/grammar.test.ts)
 
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -35,5 +36,9 @@ if (missing.length > 0) {
   process.stderr.write(`not built: ${missing.map((f) => path.relative(ROOT, f)).join(", ")}; run \`npm run build\` (after \`npm run clean\` if dist/ was changed by hand)\n`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...files], { stdio: "inherit", cwd: ROOT });
+// The installed `intv` keeps code caches in $XDG_CACHE_HOME/intv (cli/codeCache.ts): the tests
+// that run it keep theirs in a folder of the run's, not in the user's home.
+const cacheHome = mkdtempSync(path.join(os.tmpdir(), "intv-test-cache-"));
+const r = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...files], { stdio: "inherit", cwd: ROOT, env: { ...process.env, XDG_CACHE_HOME: cacheHome } });
+rmSync(cacheHome, { recursive: true, force: true });
 process.exit(r.status ?? 1);
