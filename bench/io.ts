@@ -64,6 +64,8 @@ export async function runIo(opts: { reps: number; log: (line: string) => void })
   const script = path.join(WORK, "io-saves-patches.intv");
   writeFileSync(script, SAVES_AND_PATCHES);
   const node = process.execPath;
+  const env = { ...process.env, XDG_CACHE_HOME: path.join(WORK, "code-cache") };
+  rmSync(env.XDG_CACHE_HOME, { recursive: true, force: true });
   const result: IoResult = { reps: opts.reps, started: new Date().toISOString().replace(/\.\d+Z$/, "Z"), loadBefore: os.loadavg(), loadAfter: [], models: [] };
   const models: Array<[string, string]> = [["654 MB (weights inside)", SMALL_MODEL]];
   if (existsSync(LARGE_MODEL)) models.push(["2.6 GB (weights in a data file)", LARGE_MODEL]);
@@ -103,9 +105,14 @@ export async function runIo(opts: { reps: number; log: (line: string) => void })
         argv: [node, BIN, "compile", script, "--model", file, "-o", out, "--external-data", `${out}.data`],
       },
     ];
-    // Every file in the page cache before the first row.
+    // Every file in the page cache before the first row, and every intv command's code cache saved
+    // (cli/codeCache.ts; in a folder of the benchmark's): what a user's second run finds.
     for (const f of files) await readFile(f).catch(() => undefined);
     const rows: IoRow[] = specs.map(({ argv: _argv, ...r }) => ({ ...r, runs: [] }));
+    for (const spec of specs.filter((sp) => sp.argv[1] === BIN)) {
+      await measureProcess(spec.argv, env).catch(() => undefined);
+      for (const c of [...copies, out, `${out}.data`]) rmSync(c, { force: true });
+    }
     for (let rep = 0; rep < opts.reps; rep++) {
       for (let i = 0; i < specs.length; i++) {
         const row = rows[i]!;
@@ -113,7 +120,7 @@ export async function runIo(opts: { reps: number; log: (line: string) => void })
         // The copies and outputs of the last row go, so that every write is of a new file.
         for (const c of [...copies, out, `${out}.data`]) rmSync(c, { force: true });
         try {
-          const run = await measureProcess(specs[i]!.argv);
+          const run = await measureProcess(specs[i]!.argv, env);
           row.runs.push(run);
           opts.log(`  ${label}: ${row.id} (${rep + 1}/${opts.reps}): ${run.wallMs.toFixed(0)} ms, peak RSS ${(run.peakRssBytes / 1e6).toFixed(0)} MB`);
         } catch (e) {
