@@ -4,19 +4,18 @@
 // code cache of that command (cli/codeCache.ts says why and how). Anything else — `--help`,
 // `--version`, a mistyped command — runs from the CLI's ES modules (cli.js and the chunks it
 // imports, 80 KB): the bundle's 1.3 MB would take longer to read and compile than the help takes.
-// Written in when the bundle is built: INTV_CLI_HASH, a hash of cli.cjs's text, and INTV_COMMANDS,
-// the command names, so that choosing needs nothing of the CLI.
+// INTV_COMMANDS, the command names, is written in when the bundle is built, so that choosing needs
+// nothing of the CLI.
 
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCached } from "./codeCache.js";
 
-declare const INTV_CLI_HASH: string;
 declare const INTV_COMMANDS: readonly string[];
 
 const argv = process.argv.slice(2);
 if (argv[0] !== undefined && INTV_COMMANDS.includes(argv[0])) {
-  runCached(path.join(path.dirname(fileURLToPath(import.meta.url)), "cli.cjs"), INTV_CLI_HASH, argv);
+  runCached(path.join(path.dirname(fileURLToPath(import.meta.url)), "cli.cjs"), argv);
 } else {
   // Left as an import of the file next to this one (tools/bundle.ts keeps it out of this bundle).
   const cli = (await import("./process.js")) as typeof import("./process.js");

@@ -5,8 +5,6 @@
 import { runCli } from "./app.js";
 import { EXIT, processIo } from "./output.js";
 
-export { runCli };
-
 /** Runs `intv ARGV...` as the process: its status becomes the exit status. */
 export function main(argv: readonly string[]): void {
   runCli(argv, processIo).then(

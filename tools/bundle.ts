@@ -13,7 +13,7 @@
 //   Its dynamic `import()`s become functions that run a module's top level when first called, so
 //   `intv inspect` still does not build the parser, and `intv check` does not load the runtime;
 // - `intv` itself (dist/cli/launch.js, package.json's `bin`): a few lines that start one of the
-//   two, given a hash of cli.cjs's text and the command names (which name the caches).
+//   two, given the command names (a command word runs cli.cjs).
 //
 // - onnxruntime-node stays outside (an optional peer dependency, imported by runtime/ort.ts only
 //   when a model is run).
@@ -23,7 +23,6 @@
 // - Bundled code keeps its license comments, and dist/bundle/LICENSES.md collects the license
 //   of every package the bundle includes.
 
-import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build, type BuildOptions, type Metafile } from "esbuild";
@@ -66,18 +65,19 @@ export async function bundle(): Promise<void> {
     format: "cjs",
     // The modules' `import.meta.url` (package.json and the worker, found next to the code).
     define: { "import.meta.url": "__intvImportMetaUrl" },
-    banner: { js: 'var __intvImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+    // "use strict" first, where it is a directive (esbuild's own comes after the banner): the
+    // modules are ES modules, strict code.
+    banner: { js: '"use strict";\nvar __intvImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   });
   // A node:vm script has no `import()` (cli/codeCache.ts): runtime/ort.ts requires onnxruntime-node.
   const imports = [...readFileSync(cliFile, "utf8").matchAll(/\bimport\s*\(/g)].length;
   if (imports > 0) throw new Error(`${cliFile}: ${imports} dynamic import()s, which the CLI's node:vm script cannot run`);
-  const hash = createHash("sha256").update(readFileSync(cliFile)).digest("hex").slice(0, 16);
   await build({
     ...COMMON,
     entryPoints: { intv: "dist/cli/launch.js" },
     outdir: OUT,
     format: "esm",
-    define: { INTV_CLI_HASH: JSON.stringify(hash), INTV_COMMANDS: JSON.stringify(commands.map((c) => c.name)) },
+    define: { INTV_COMMANDS: JSON.stringify(commands.map((c) => c.name)) },
     // Its import of the CLI's ES modules stays an import, of the library build's cli.js.
     plugins: [{ name: "cli-entry", setup: (b) => b.onResolve({ filter: /^\.\/process\.js$/ }, () => ({ path: "./cli.js", external: true })) }],
   });
