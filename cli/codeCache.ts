@@ -33,6 +33,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import vm from "node:vm";
+import { nodeCrypto } from "../common/index.js";
 
 /** What the bundle exports (cli/process.ts). */
 export interface CliBundle {
@@ -51,17 +52,17 @@ const DIGEST = 32;
 /** Caches and leftover temporary files older than this are removed when a cache is saved. */
 export const CACHE_DAYS = 30;
 
-// node:crypto through require: its ES module namespace costs milliseconds to build.
-const sha256 = (...parts: Array<string | Uint8Array>): Buffer => {
-  const hash = (createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto")).createHash("sha256");
+/** The SHA-256 of `parts` in a row, as hex. */
+function sha256(...parts: Array<string | Uint8Array>): string {
+  const hash = nodeCrypto().createHash("sha256");
   for (const p of parts) hash.update(p);
-  return hash.digest();
-};
+  return hash.digest("hex");
+}
 
 /** The bundle at `file`: its text, and the key of its caches (a hash of its path and text). */
 export function readBundle(file: string): { source: string; key: string } {
   const bytes = readFileSync(file);
-  const key = sha256(path.resolve(file), "\0", bytes).toString("hex").slice(0, 16);
+  const key = sha256(path.resolve(file), "\0", bytes).slice(0, 16);
   // Latin-1 decodes ASCII as UTF-8 does, in a quarter of the time.
   return { source: bytes.toString(isAscii(bytes) ? "latin1" : "utf8"), key };
 }
@@ -126,10 +127,13 @@ export function readCache(file: string): Buffer | undefined {
   const body = MAGIC.length + DIGEST;
   if (bytes.length <= body || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
   const data = bytes.subarray(body);
-  return sha256(data).equals(bytes.subarray(MAGIC.length, body)) ? data : undefined;
+  return sha256(data) === bytes.subarray(MAGIC.length, body).toString("hex") ? data : undefined;
 }
 
-/** Saves what `script` has compiled so far as the cache at `file`: a new file renamed into place. */
+/**
+ * Saves what `script` has compiled so far as the cache at `file`: a new file renamed into place.
+ * Not common/atomicWrite.ts, which is asynchronous: this runs in the process's `exit` handler.
+ */
 export function saveCache(script: vm.Script, file: string): void {
   const dir = path.dirname(file);
   const tmp = `${file}.${process.pid}.tmp`;
@@ -137,7 +141,7 @@ export function saveCache(script: vm.Script, file: string): void {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!ownedByUser(statSync(dir))) return;
     const data = script.createCachedData();
-    writeFileSync(tmp, Buffer.concat([MAGIC, sha256(data), data]), { mode: 0o600 });
+    writeFileSync(tmp, Buffer.concat([MAGIC, Buffer.from(sha256(data), "hex"), data]), { mode: 0o600 });
     renameSync(tmp, file);
     removeStale(dir, Date.now() - CACHE_DAYS * 86_400_000);
   } catch {
