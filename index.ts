@@ -7,6 +7,8 @@
 
 // Compiling
 export { compile, compileOrThrow, checkScript, encodeModel, type CompileOptions, type CompileResult, type CheckResult } from "./compiler/index.js";
+// Writing the compiled model: streamed, atomic; a large one patched into a copy of its input made while compiling
+export { writeModelFile, startBackgroundCopy, type WriteModelOptions, type BackgroundCopy } from "./compiler/index.js";
 
 // Running
 export {

@@ -36,9 +36,14 @@ export interface WriteOptions {
  */
 export type FileData = string | Uint8Array | readonly Uint8Array[] | ((file: OpenFile) => Promise<void>);
 
+/** A new name for a temporary file next to `file` (hidden, unique to this process and call). */
+export function temporaryPath(file: string): string {
+  return path.join(path.dirname(path.resolve(file)), `.intv-tmp-${path.basename(file)}-${process.pid}-${nodeCrypto().randomBytes(4).toString("hex")}`);
+}
+
 /** Write `data` to a new temporary file next to `file` (flushed to disk with `sync`); returns its path. */
 export async function writeTemporary(file: string, data: FileData, options: WriteOptions = {}): Promise<string> {
-  const tmp = path.join(path.dirname(path.resolve(file)), `.intv-tmp-${path.basename(file)}-${process.pid}-${nodeCrypto().randomBytes(4).toString("hex")}`);
+  const tmp = temporaryPath(file);
   let fh: FileHandle | undefined;
   try {
     fh = await open(tmp, "wx");

@@ -4,8 +4,9 @@ export { loadModel, prepareModel, type LoadedModel } from "./model.js";
 export {
   encodeModel, encodeModelChunks, decodeModel, readModelFile, writeModelFile, writeModelReference, OnnxFormatError,
   skimModel, skimModelFile, withoutInitializers, tensorRawData,
-  type ModelProto, type ModelSkim, type TensorProto, type ValueInfoProto,
+  type ModelProto, type ModelSkim, type TensorProto, type ValueInfoProto, type WriteModelOptions,
 } from "./onnx/index.js";
+export { startBackgroundCopy, type BackgroundCopy } from "../common/index.js";
 export { MANIFEST_KEY, parseManifest, type Manifest, type SaveEntry, type ParamEntry, type PassEntry } from "../common/index.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 export { COMPILER_VERSION } from "./version.js";

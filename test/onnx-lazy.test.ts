@@ -387,6 +387,11 @@ describe("a model larger than node's heap limit", () => {
       assert.ok(words.every((w) => w === 0x3f800000 + i), `blocks.${i}.weight`);
     }
     assert.ok(written.graph!.output!.some((o) => o.name !== model.graph!.output![0]!.name), "the save is an output");
+    // Written over a copy of the input made while compiling (compiler/onnx/patchCopy.ts): every
+    // weight where it was in the input, and no temporary file left.
+    const offsets = (m: ModelProto) => m.graph!.initializer!.filter((t) => t.raw_data instanceof FileRange).map((t) => [t.name, (t.raw_data as FileRange).offset]);
+    assert.deepEqual(offsets(written), offsets(decodeModelFile(file)));
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".intv-tmp")), []);
     // `intv inspect` and `intv check` under the same limit: neither reads a weight.
     for (const args of [["inspect", file, "--depth", "1"], ["check", script, "--model", file]]) {
       const c = spawnSync(process.execPath, [`--max-old-space-size=${heapMb}`, "--import", `data:text/javascript,${encodeURIComponent(report)}`, path.join(ROOT, "dist", "cli", "main.js"), ...args], { encoding: "utf8" });

@@ -8,13 +8,14 @@
 
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { commitTemporary, nodeCrypto, writeTemporary } from "../../common/index.js";
+import { BackgroundCopy, commitTemporary, nodeCrypto, writeTemporary } from "../../common/index.js";
 import { decodeModelFileInfo } from "./decode.js";
 import { encodeModelParts } from "./encode.js";
 import { OnnxFormatError } from "./errors.js";
 import { checkExternalData, externalDataRefs, placeExternalData, removeAll } from "./externalData.js";
 import { EXTERNAL_THRESHOLD, moveToExternalData, referenceWeights, relocateExternalData } from "./externalWrite.js";
 import { FileRange } from "./fileRange.js";
+import { writeOverCopy } from "./patchCopy.js";
 import { partsWriter } from "./stream.js";
 import type { ModelProto } from "./types.js";
 import type { Part } from "./fileRange.js";
@@ -51,6 +52,12 @@ export interface WriteModelOptions {
    * `onnx.save` do; about twice the time of the write for a large model.
    */
   sync?: boolean;
+  /**
+   * A copy of the input model started by `startBackgroundCopy(input, file)` before the compile
+   * (patchCopy.ts): the model is written by patching it, or, when it cannot be, from scratch as
+   * without one. Either way the copy is used up or removed.
+   */
+  copy?: BackgroundCopy;
 }
 
 function withPath(file: string, e: unknown): unknown {
@@ -91,13 +98,14 @@ export async function readModelFile(file: string): Promise<ReadModelResult> {
   return { model, dir };
 }
 
-const OPTION_NAMES = new Set(["sourceDir", "externalData", "externalDataThreshold", "sync"]);
+const OPTION_NAMES = new Set(["sourceDir", "externalData", "externalDataThreshold", "sync", "copy"]);
 
 function checkOptions(options: object): WriteModelOptions {
   for (const key of Object.keys(options)) {
     if (!OPTION_NAMES.has(key)) throw new TypeError(`writeModelFile: unknown option \`${key}\``);
   }
-  const { sourceDir, externalData, externalDataThreshold, sync } = options as WriteModelOptions;
+  const { sourceDir, externalData, externalDataThreshold, sync, copy } = options as WriteModelOptions;
+  if (copy !== undefined && !(copy instanceof BackgroundCopy)) throw new TypeError("writeModelFile: `copy` must be what startBackgroundCopy returned");
   if (sync !== undefined && typeof sync !== "boolean") throw new TypeError("writeModelFile: `sync` must be true or false");
   if (sourceDir !== undefined && typeof sourceDir !== "string") throw new TypeError("writeModelFile: `sourceDir` must be a string");
   if (externalData !== undefined && typeof externalData !== "string") throw new TypeError("writeModelFile: `externalData` must be a string");
@@ -105,7 +113,7 @@ function checkOptions(options: object): WriteModelOptions {
     throw new TypeError("writeModelFile: `externalDataThreshold` must be a whole number of bytes");
   }
   if (externalDataThreshold !== undefined && externalData === undefined) throw new TypeError("writeModelFile: `externalDataThreshold` needs `externalData`");
-  return { sourceDir, externalData, externalDataThreshold, sync };
+  return { sourceDir, externalData, externalDataThreshold, sync, copy };
 }
 
 /**
@@ -115,7 +123,17 @@ function checkOptions(options: object): WriteModelOptions {
  * WriteModelOptions).
  */
 export async function writeModelFile(file: string, model: ModelProto, options: WriteModelOptions = {}): Promise<void> {
-  const { sourceDir, externalData, externalDataThreshold, sync = false } = checkOptions(options);
+  const { sourceDir, externalData, externalDataThreshold, sync = false, copy } = checkOptions(options);
+  if (copy !== undefined) {
+    // Only a model with its weights inside it, written the same way.
+    if (externalData === undefined && externalDataRefs(model).length === 0) {
+      try {
+        if (await writeOverCopy(copy, file, model, sync)) return;
+      } catch (e) {
+        throw withPath(file, e);
+      }
+    } else await copy.discard();
+  }
   const flush = { sync };
   const outDir = path.dirname(path.resolve(file));
   let created: string[] = [];

@@ -65,7 +65,8 @@ const SCALAR_WIRE: Record<ScalarType, number> = {
   string: WireType.LEN, bytes: WireType.LEN,
 };
 
-function varintBytes(n: number): Uint8Array {
+/** The varint encoding of a non-negative whole number below 2^32. */
+export function varintBytes(n: number): Uint8Array {
   const out: number[] = [];
   while (n > 0x7f) {
     out.push((n & 0x7f) | 0x80);

@@ -43,16 +43,24 @@ export class OutputFile {
   private flushing: Promise<void> | null = null;
   private failed: unknown = undefined;
 
+  /**
+   * Writes go to the file's own position, or, given `position`, from there on (a file opened to
+   * be patched, whose position is its start: modelCopy.ts).
+   */
   constructor(
     readonly fh: OpenFile,
     readonly sync = false,
+    private position: number | null = null,
   ) {}
 
   /** Writes `chunk` at the file's position, blocking (see above). */
   write(chunk: Uint8Array): void {
     if (this.failed !== undefined) throw this.failed;
     let done = 0;
-    while (done < chunk.length) done += writeSync(this.fh.fd, chunk, done, chunk.length - done);
+    while (done < chunk.length) {
+      done += writeSync(this.fh.fd, chunk, done, chunk.length - done, this.position === null ? null : this.position + done);
+    }
+    if (this.position !== null) this.position += chunk.length;
     this.unflushed += chunk.length;
     if (this.sync && this.unflushed >= FLUSH_EVERY && this.flushing === null) {
       this.unflushed = 0;

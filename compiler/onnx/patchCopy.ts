@@ -1,0 +1,80 @@
+// Writing a compiled model over a copy of its input made in the background while it was compiled
+// (common/backgroundCopy.ts: `intv compile` starts one before it reads anything): the compile's
+// changes are patched into the copy (patchPlan.ts says why that gives the same model) and the copy
+// is renamed into place. When the plan does not fit, the copy is removed and the caller writes the
+// model from scratch.
+//
+// The input must be the same file, unchanged, before the copy started, after it ended, and as the
+// model was decoded (SourceFile); anything else is the error that reading a changed model's
+// weights always is.
+
+import { fstatSync, ftruncateSync, writeSync } from "node:fs";
+import { open } from "node:fs/promises";
+import path from "node:path";
+import { commitTemporary, type BackgroundCopy } from "../../common/index.js";
+import { FileRange, type SourceFile } from "./fileRange.js";
+import { fillerHeaders, planPatch, type PatchPlan } from "./patchPlan.js";
+import { OutputFile, writeParts } from "./stream.js";
+import type { ModelProto } from "./types.js";
+
+/**
+ * Writes `model` to `file` by patching `copy` and renaming it into place. Returns false, having
+ * removed the copy, when the model is not one the copy can become (the caller then writes it from
+ * scratch). The copy is removed on every failure.
+ */
+export async function writeOverCopy(copy: BackgroundCopy, file: string, model: ModelProto, sync: boolean): Promise<boolean> {
+  try {
+    const source = weightSource(model);
+    const plan = source !== undefined && path.resolve(file) === copy.output && source.path === copy.input ? planPatch(model, source) : undefined;
+    const copied = plan === undefined ? undefined : await copy.finished();
+    if (plan === undefined || copied === undefined) {
+      await copy.discard();
+      return false;
+    }
+    source!.check(copied.before);
+    source!.check(copied.after);
+    await applyPatch(copy.tmp, plan, source!, sync);
+    await commitTemporary(copy.tmp, file, { sync });
+    copy.committed();
+    return true;
+  } catch (e) {
+    await copy.discard();
+    throw e;
+  }
+}
+
+/** The file the model's weights are read from (that of its first initializer left in a file). */
+function weightSource(model: ModelProto): SourceFile | undefined {
+  for (const t of model.graph?.initializer ?? []) if (t.raw_data instanceof FileRange) return t.raw_data.file;
+  return undefined;
+}
+
+/** Zeros written over filler ranges, a block at a time. */
+const ZEROS = new Uint8Array(1024 * 1024);
+
+/** Turns the copy at `tmp` into the output (patchPlan.ts), flushing it to disk with `sync`. */
+async function applyPatch(tmp: string, plan: PatchPlan, source: SourceFile, sync: boolean): Promise<void> {
+  const fh = await open(tmp, "r+");
+  try {
+    // The copy reported no error, so it is the whole input; a check that costs nothing.
+    const size = fstatSync(fh.fd).size;
+    if (size !== source.size) throw new Error(`internal error: the copy of ${source.path} has ${size} bytes, not ${source.size}`);
+    writeAt(fh.fd, plan.graphLength, plan.graphLengthAt);
+    for (const filler of plan.fillers) {
+      for (let at = 0; at < filler.length; at += ZEROS.length) {
+        writeAt(fh.fd, ZEROS.subarray(0, Math.min(ZEROS.length, filler.length - at)), filler.offset + at);
+      }
+      for (const [at, header] of fillerHeaders(filler.length, plan.fillerTag)) writeAt(fh.fd, header, filler.offset + at);
+    }
+    await writeParts(new OutputFile(fh, false, plan.cutAt), plan.tail);
+    ftruncateSync(fh.fd, plan.size);
+    if (sync) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function writeAt(fd: number, bytes: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+}
