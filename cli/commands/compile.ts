@@ -107,6 +107,9 @@ function startCopy(args: ParsedArgs): BackgroundCopy | undefined {
   const model = args.string("model");
   // compileAndWrite checks these (a usage error removes the copy, only a temporary file so far).
   if (out === undefined || model === undefined || args.string("external-data") !== undefined || sameFile(out, model)) return undefined;
+  // With --fsync, writing from scratch flushes as it writes (compiler/onnx/stream.ts); a copy
+  // would be flushed whole at the end, which measured slower (BENCHMARKS.md).
+  if (args.flag("fsync")) return undefined;
   return startBackgroundCopy(model, out);
 }
 

@@ -37,11 +37,14 @@ function exportGraph(g: Graph, original: GraphProto): GraphProto {
   if (cyclic.length > 0) throw new InternalError(`graph \`${original.name ?? ""}\` has a cycle at export`);
   const out: GraphProto = { ...original };
   out.node = order.map((node) => {
-    const np: NodeProto = { ...node.proto };
     const inputs = node.inputs.map((v) => (v ? v.resolve().name : ""));
     const outputs = node.outputs.map((v) => (v ? v.name : ""));
-    if (inputs.length > 0) np.input = inputs;
+    // The fields in field-number order (input, output, then the rest as imported or built: the
+    // IR holds the edges, not the proto), which the encoder visits fastest (encode.ts).
+    const { input: _input, output: _output, ...rest } = node.proto;
+    const np: NodeProto = inputs.length > 0 ? { input: inputs } : {};
     if (outputs.length > 0) np.output = outputs;
+    Object.assign(np, rest);
     if (node.subgraphs.size > 0) np.attribute = (np.attribute ?? []).map((a) => exportAttribute(a, node.subgraphs));
     return np;
   });
