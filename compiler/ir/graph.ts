@@ -65,6 +65,13 @@ export class Node {
   subgraphs: ReadonlyMap<string, Graph> = NO_SUBGRAPHS;
   /** Position in the imported node list; new nodes get increasing numbers after the model's. */
   order: number;
+  /**
+   * Scratch of the running topological sort (toposort.ts): the sort's mark, and the node's index
+   * in it. Fields of the node, not a Map from nodes: a sort visits every edge of the graph, and a
+   * compile sorts it several times.
+   */
+  topoMark = 0;
+  topoIndex = 0;
 
   constructor(
     /** Everything of the NodeProto except `input`/`output` (attributes, metadata, doc string...). */

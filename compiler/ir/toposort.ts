@@ -10,67 +10,82 @@ export interface TopoResult {
   cyclic: Node[];
 }
 
+/** The last mark a sort gave its nodes (Node.topoMark): each sort's is new. */
+let lastMark = 0;
+
 /**
  * With `only`, orders just those nodes of the graph, by the edges among them (edges from other
  * nodes are taken as met): what a pass copy needs, in time linear in the copied nodes rather than
  * in the whole graph, which holds every earlier pass's copy.
+ *
+ * Every node sorted is marked and numbered (Node.topoMark, topoIndex), so that the counts and the
+ * heap are arrays indexed by number: the sort visits every edge, and runs a few times per compile
+ * (cold code, mostly: a Map from nodes made it the compile's largest single cost).
  */
 export function toposort(graph: Graph, only?: ReadonlySet<Node>): TopoResult {
-  if (!only) {
-    const sorted = alreadySorted(graph);
-    if (sorted) return { order: sorted, cyclic: [] };
+  const nodes = only ? [...only].filter((n) => n.graph === graph && graph.nodes.has(n)) : [...graph.nodes];
+  const mark = ++lastMark;
+  for (let i = 0; i < nodes.length; i++) {
+    nodes[i]!.topoMark = mark;
+    nodes[i]!.topoIndex = i;
   }
-  const pending = new Map<Node, number>();
-  const ready = new MinHeap<Node>((a, b) => a.order - b.order);
-  const nodes = only ? [...only].filter((n) => n.graph === graph && graph.nodes.has(n)) : graph.nodes;
-  const counted = (n: Node | null | undefined): n is Node => !!n && n.graph === graph && (!only || only.has(n));
-  for (const node of nodes) {
+  if (!only) {
+    const sorted = alreadySorted(graph, nodes, mark);
+    if (sorted) return { order: nodes, cyclic: [] };
+  }
+  // An edge counts when its producer is one of the nodes sorted, or a node of this graph (in
+  // `only`, with `only`) that is not among them: a dangling edge, whose reader never gets ready.
+  const counted = (p: Node | null): boolean => p !== null && (p.topoMark === mark || (p.graph === graph && (!only || only.has(p))));
+  const pending = new Int32Array(nodes.length);
+  const ready = new IndexHeap(nodes);
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
     // Plain loops, not predecessorValues: this runs for every node of every sort.
     let count = 0;
     for (const v of node.inputs) if (v !== null && counted(v.producer)) count++;
     if (node.subgraphs.size > 0) for (const v of node.implicitInputs()) if (counted(v.producer)) count++;
-    pending.set(node, count);
-    if (count === 0) ready.push(node);
+    pending[i] = count;
+    if (count === 0) ready.push(i);
   }
   const order: Node[] = [];
   while (ready.size > 0) {
-    const node = ready.pop()!;
+    const node = nodes[ready.pop()]!;
     order.push(node);
     for (const out of node.outputs) {
       if (!out) continue;
       for (const use of out.uses) {
-        if (!counted(use.node)) continue;
-        const left = pending.get(use.node)! - 1;
-        pending.set(use.node, left);
-        if (left === 0) ready.push(use.node);
+        const reader = use.node;
+        if (reader.topoMark !== mark) continue;
+        if (--pending[reader.topoIndex] === 0) ready.push(reader.topoIndex);
       }
     }
   }
-  const size = only ? (nodes as Node[]).length : graph.nodes.size;
-  const cyclic = order.length === size ? [] : [...nodes].filter((n) => pending.get(n)! > 0);
+  const cyclic = order.length === nodes.length ? [] : nodes.filter((_, i) => pending[i]! > 0);
   return { order, cyclic };
 }
 
 /**
- * The graph's nodes as they are held, when that is already the order the sort below would give:
- * each node comes after the nodes it reads from, and in increasing `order`. An imported model is
- * (ONNX requires its nodes to be sorted), so the sort of a model as read costs one pass; a graph a
- * script has spliced is not (a patch's nodes come last but feed earlier ones), and returns null.
+ * Whether the graph's nodes as they are held (`nodes`, marked by the sort) are already the order
+ * the sort would give: each node comes after the nodes it reads from, and in increasing `order`.
+ * An imported model is (ONNX requires its nodes to be sorted), so the sort of a model as read
+ * costs one pass; a graph a script has spliced is not (a patch's nodes come last but feed earlier
+ * ones).
  */
-function alreadySorted(graph: Graph): Node[] | null {
-  const placed = new Set<Node>();
-  const order: Node[] = [];
+function alreadySorted(graph: Graph, nodes: readonly Node[], mark: number): boolean {
   let last = -Infinity;
-  const ready = (v: Value | null) => v === null || v.producer === null || v.producer.graph !== graph || placed.has(v.producer);
-  for (const node of graph.nodes) {
-    if (node.order <= last) return null;
+  // Read from a node of this graph placed before `at` (or from outside the graph).
+  const ready = (v: Value | null, at: number): boolean => {
+    if (v === null || v.producer === null || v.producer.graph !== graph) return true;
+    return v.producer.topoMark === mark && v.producer.topoIndex < at;
+  };
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    if (node.order <= last) return false;
     last = node.order;
-    for (const v of node.inputs) if (!ready(v)) return null;
-    if (node.subgraphs.size > 0) for (const v of node.implicitInputs()) if (!ready(v)) return null;
-    placed.add(node);
-    order.push(node);
+    for (const v of node.inputs) if (!ready(v, i)) return false;
+    if (node.subgraphs.size > 0) for (const v of node.implicitInputs()) if (!ready(v, i)) return false;
   }
-  return order;
+  return true;
 }
 
 /** Values a node waits for: its explicit inputs and what its subgraphs read from this scope. */
@@ -89,48 +104,58 @@ export function valueRanks(graph: Graph, order: Node[]): Map<string, number> {
   return ranks;
 }
 
-class MinHeap<T> {
-  private items: T[] = [];
-  constructor(private readonly less: (a: T, b: T) => number) {}
+/** A min-heap of indices into `nodes`, by the nodes' `order` (the earliest ready node first). */
+class IndexHeap {
+  private readonly items: number[] = [];
+  private readonly keys: Float64Array;
+
+  constructor(nodes: readonly Node[]) {
+    this.keys = Float64Array.from(nodes, (n) => n.order);
+  }
+
   get size(): number {
     return this.items.length;
   }
-  push(item: T): void {
+
+  push(item: number): void {
     // Sifted with a hole, not by swapping with `[a[i], a[p]] = [a[p], a[i]]`: before the JIT has
     // compiled it, that destructuring builds an array and iterates it at every step.
     const a = this.items;
+    const key = this.keys[item]!;
     a.push(item);
     let i = a.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = a[p]!;
-      if (this.less(item, parent) >= 0) break;
+      if (key >= this.keys[parent]!) break;
       a[i] = parent;
       i = p;
     }
     a[i] = item;
   }
-  pop(): T | undefined {
+
+  pop(): number {
     const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last !== undefined) {
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      const key = this.keys[last]!;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = -1;
-        let least = last;
-        if (l < a.length && this.less(a[l]!, least) < 0) {
+        let least = key;
+        if (l < a.length && this.keys[a[l]!]! < least) {
           m = l;
-          least = a[l]!;
+          least = this.keys[a[l]!]!;
         }
-        if (r < a.length && this.less(a[r]!, least) < 0) {
+        if (r < a.length && this.keys[a[r]!]! < least) {
           m = r;
-          least = a[r]!;
+          least = this.keys[a[r]!]!;
         }
         if (m < 0) break;
-        a[i] = least;
+        a[i] = a[m]!;
         i = m;
       }
       a[i] = last;
