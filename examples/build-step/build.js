@@ -8,11 +8,11 @@
 // `intv.manifest`) and build/manifest.json. On a rejected script it prints the compiler's
 // diagnostics (file:line:col, the source line, a caret, help) and exits with status 1.
 
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { compileOrThrow, encodeModel, renderDiagnostics, DiagnosticError, MANIFEST_KEY } from "intv";
+import { compileOrThrow, renderDiagnostics, startBackgroundCopy, writeModelFile, DiagnosticError, MANIFEST_KEY } from "intv";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [scriptArg = "steer.intv", modelArg = path.join("..", "gpt2.onnx")] = process.argv.slice(2);
@@ -47,6 +47,20 @@ async function main() {
     return 1;
   }
 
+  // A model of 64 MiB or more is copied by the kernel while it compiles, and writeModelFile
+  // patches the compile's changes into the copy, as `intv compile` does (undefined for a smaller
+  // one: it is written from scratch). The copy is removed if the model is not written.
+  const modelOut = path.join(outDir, "model.onnx");
+  await mkdir(outDir, { recursive: true });
+  const copy = startBackgroundCopy(modelPath, modelOut);
+  try {
+    return await build(source, modelOut, copy);
+  } finally {
+    await copy?.discard();
+  }
+}
+
+async function build(source, modelOut, copy) {
   let result;
   try {
     result = await compileOrThrow({ source, filename, model: modelPath });
@@ -64,14 +78,13 @@ async function main() {
   }
 
   const { manifest } = result;
-  const bytes = encodeModel(result.model);
-  await mkdir(outDir, { recursive: true });
-  await writeAtomic(path.join(outDir, "model.onnx"), bytes);
+  // Streamed (the weights are copied from the input model, never held in memory) and atomic.
+  await writeModelFile(modelOut, result.model, { copy });
   await writeAtomic(path.join(outDir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
 
   const rel = (f) => path.relative(process.cwd(), path.join(outDir, f));
   console.log(`compiled ${filename} against ${path.relative(process.cwd(), modelPath)}`);
-  console.log(`  wrote ${rel("model.onnx")} (${bytes.length} bytes; manifest in its metadata under \`${MANIFEST_KEY}\`)`);
+  console.log(`  wrote ${rel("model.onnx")} (${statSync(modelOut).size} bytes; manifest in its metadata under \`${MANIFEST_KEY}\`)`);
   console.log(`  wrote ${rel("manifest.json")}`);
   console.log(`  inputs: ${[...manifest.modelInputs.map((i) => i.name), ...manifest.params.map((p) => `${p.input} (param${p.hasDefault ? ", default fixed in the model" : ""})`)].join(", ")}`);
   console.log(`  saves:  ${manifest.saves.map((s) => `${s.name} → output \`${s.output}\``).join(", ")}`);
