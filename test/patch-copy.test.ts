@@ -7,7 +7,7 @@
 // write, and an input changed meanwhile is an error.
 
 import assert from "node:assert/strict";
-import { appendFileSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { compile } from "../compiler/index.js";
@@ -111,6 +111,19 @@ describe("writing a compiled model over a copy of its input", () => {
     assert.deepEqual([...a!.saves.keys()], ["b2"]);
     assert.deepEqual(a!.saves.get("b2")!.data, b!.saves.get("b2")!.data);
     for (const [name, t] of b!.outputs) assert.deepEqual(a!.outputs.get(name)!.data, t.data, name);
+    assert.deepEqual(leftovers(dir), []);
+  });
+
+  test("a read-only input: the output is written over its copy all the same, with a new file's mode", async () => {
+    const dir = folder();
+    const { input, model } = await compiled(dir);
+    chmodSync(input, 0o444);
+    const scratch = path.join(dir, "scratch.onnx");
+    await writeModelFile(scratch, model);
+    const out = path.join(dir, "out.onnx");
+    await writeModelFile(out, model, { copy: startBackgroundCopy(input, out, 0) });
+    assert.deepEqual(weightOffsets(out), weightOffsets(input));
+    assert.equal(statSync(out).mode & 0o7777, statSync(scratch).mode & 0o7777);
     assert.deepEqual(leftovers(dir), []);
   });
 

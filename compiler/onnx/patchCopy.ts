@@ -9,9 +9,9 @@
 // weights always is.
 
 import { fstatSync, ftruncateSync, writeSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { chmod, open, rm } from "node:fs/promises";
 import path from "node:path";
-import { commitTemporary, type BackgroundCopy } from "../../common/index.js";
+import { commitTemporary, temporaryPath, type BackgroundCopy } from "../../common/index.js";
 import { FileRange, type SourceFile } from "./fileRange.js";
 import { fillerHeaders, planPatch, type PatchPlan } from "./patchPlan.js";
 import { OutputFile, writeParts } from "./stream.js";
@@ -54,6 +54,9 @@ const ZEROS = new Uint8Array(1024 * 1024);
 
 /** Turns the copy at `tmp` into the output (patchPlan.ts), flushing it to disk with `sync`. */
 async function applyPatch(tmp: string, plan: PatchPlan, source: SourceFile, sync: boolean): Promise<void> {
+  // The copy has the input's mode (copyFile keeps it): a read-only model's copy could not be
+  // opened for writing. It gets the mode of a new file, as a model written from scratch has.
+  await chmod(tmp, await newFileMode(tmp));
   const fh = await open(tmp, "r+");
   try {
     // The copy reported no error, so it is the whole input; a check that costs nothing.
@@ -71,6 +74,18 @@ async function applyPatch(tmp: string, plan: PatchPlan, source: SourceFile, sync
     if (sync) await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/** The mode a new file next to `file` gets (0666 less the umask, or what the folder's ACL says). */
+async function newFileMode(file: string): Promise<number> {
+  const probe = temporaryPath(file);
+  const fh = await open(probe, "wx");
+  try {
+    return (await fh.stat()).mode & 0o7777;
+  } finally {
+    await fh.close();
+    await rm(probe, { force: true });
   }
 }
 
