@@ -12,8 +12,6 @@ export const EXIT = {
   usage: 2,
   /** Stopped by Ctrl-C (a dataset run: what was done is written and can be resumed). */
   interrupted: 130,
-  /** Stopped by SIGTERM (as a shell reports a process killed by it). */
-  terminated: 143,
 } as const;
 
 export interface Io {

@@ -15,6 +15,7 @@
 // writes to the open file.
 
 import { nodeCrypto } from "./builtins.js";
+import { lstatSync, readdirSync, rmSync } from "node:fs";
 import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
@@ -39,6 +40,50 @@ export type FileData = string | Uint8Array | readonly Uint8Array[] | ((file: Ope
 /** A new name for a temporary file next to `file` (hidden, unique to this process and call). */
 export function temporaryPath(file: string): string {
   return path.join(path.dirname(path.resolve(file)), `.intv-tmp-${path.basename(file)}-${process.pid}-${nodeCrypto().randomBytes(4).toString("hex")}`);
+}
+
+/** A temporary file this old whose process has ended is removed by `removeStaleTemporaries`. */
+export const STALE_TEMPORARY_MS = 60_000;
+
+/**
+ * Removes the temporary files (`temporaryPath`'s names) in `dir` left by a process that was killed
+ * while writing: the process named in the file's name has ended, and the file has not been
+ * written for STALE_TEMPORARY_MS (another container's process, whose number is not this
+ * machine's, is not mistaken for an ended one while it writes). `intv compile` calls it for its
+ * output's folder: a compile of a large model holds a copy of it there from its start
+ * (common/backgroundCopy.ts), and Ctrl-C ends it at once, as it should, without removing it.
+ * Failing to list or remove is not an error.
+ */
+export function removeStaleTemporaries(dir: string, now = Date.now()): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^\.intv-tmp-.+-(\d+)-[0-9a-f]{8}$/.exec(name);
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || running(pid)) continue;
+    const file = path.join(dir, name);
+    try {
+      const st = lstatSync(file);
+      if (st.isFile() && now - st.mtimeMs >= STALE_TEMPORARY_MS) rmSync(file, { force: true });
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+}
+
+/** Whether a process `pid` exists (one we may not signal exists too). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Write `data` to a new temporary file next to `file` (flushed to disk with `sync`); returns its path. */

@@ -12,9 +12,10 @@
 //
 // The copy is a temporary file (common/atomicWrite.ts's naming) from its start: the caller either
 // makes it its output (`committed`) or removes it (`discard`, which first waits for the copy to
-// end, so that nothing writes the file after it is gone).
+// end, so that nothing writes the file after it is gone; `abandon`, for a process about to exit).
+// A process killed meanwhile leaves it; `removeStaleTemporaries` (atomicWrite.ts) removes it later.
 
-import { constants, copyFile, statSync } from "node:fs";
+import { constants, copyFile, rmSync, statSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { temporaryPath } from "./atomicWrite.js";
@@ -68,6 +69,19 @@ export class BackgroundCopy {
     await this.copied;
     if (!this.removed) await rm(this.tmp, { force: true }).catch(() => undefined);
     this.removed = true;
+  }
+
+  /**
+   * Removes the copy now, without waiting for it to end: for a process about to exit (the copy
+   * goes on into a file without a name until then). The copy creates its file at once, on a
+   * thread of libuv's pool; were it to do so after this, the file is removed at exit.
+   */
+  abandon(): void {
+    if (this.removed) return;
+    this.removed = true;
+    const remove = (): void => rmSync(this.tmp, { force: true });
+    remove();
+    process.once("exit", remove);
   }
 
   /** The copy has become the output: it is no longer a temporary file to remove. */

@@ -5,6 +5,8 @@
 
 export * from "./diagnostics/index.js";
 export * from "./formats/index.js";
-export { commitTemporary, temporaryPath, writeAtomically, writeTemporary, type FileData, type OpenFile, type WriteOptions } from "./atomicWrite.js";
+export {
+  commitTemporary, removeStaleTemporaries, temporaryPath, writeAtomically, writeTemporary, STALE_TEMPORARY_MS, type FileData, type OpenFile, type WriteOptions,
+} from "./atomicWrite.js";
 export { nodeChildProcess, nodeCrypto } from "./builtins.js";
 export { BACKGROUND_COPY_MIN, BackgroundCopy, startBackgroundCopy, type FileIdentity } from "./backgroundCopy.js";

@@ -491,4 +491,32 @@ describe("the encoder refuses what it cannot encode, naming the field", () => {
   test("undefined properties are simply absent", () => {
     assert.deepStrictEqual(encodeModel({ ir_version: 1n, producer_name: undefined, graph: undefined }), Uint8Array.from([0x08, 0x01]));
   });
+
+  test("fields in any property order, of plain objects or not, give the same bytes", () => {
+    const plain: ModelProto = { ir_version: 8n, producer_name: "p", graph: { name: "g", node: [{ input: ["x"], output: ["y"], name: "n", op_type: "Relu" }] } };
+    const expected = encodeModel(plain);
+    // Out of field order: the schema's order is written all the same.
+    assert.deepStrictEqual(encodeModel({ graph: { node: [{ op_type: "Relu", name: "n", output: ["y"], input: ["x"] }], name: "g" }, producer_name: "p", ir_version: 8n }), expected);
+    // A class whose fields are getters on its prototype, and an object without a prototype.
+    class Node {
+      get op_type(): string {
+        return "Relu";
+      }
+      name = "n";
+      input = ["x"];
+      output = ["y"];
+    }
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { name: "g", node: [new Node()] });
+    assert.deepStrictEqual(encodeModel({ ir_version: 8n, producer_name: "p", graph: bare }), expected);
+    // Something added to Object.prototype is not a field of every message.
+    (Object.prototype as Record<string, unknown>).intvPolluted = 1;
+    try {
+      assert.deepStrictEqual(encodeModel(plain), expected);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).intvPolluted;
+    }
+    // An own property the schema does not have is refused, in a class instance too.
+    const typo = Object.assign(new Node(), { opType: "Relu" });
+    encodeError({ graph: { node: [typo] } }, /^graph\.node\[0\]\.opType: onnx\.NodeProto has no field `opType`$/);
+  });
 });

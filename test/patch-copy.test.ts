@@ -7,11 +7,13 @@
 // write, and an input changed meanwhile is an error.
 
 import assert from "node:assert/strict";
-import { appendFileSync, chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { appendFileSync, chmodSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { compile } from "../compiler/index.js";
-import { BackgroundCopy, startBackgroundCopy } from "../common/index.js";
+import { BackgroundCopy, STALE_TEMPORARY_MS, removeStaleTemporaries, startBackgroundCopy } from "../common/index.js";
+import { runCli } from "../cli/app.js";
 import {
   DataType,
   FileRange,
@@ -218,6 +220,57 @@ describe("writing a compiled model over a copy of its input", () => {
     assert.deepEqual(readFileSync(copy.tmp), readFileSync(input));
     await copy.discard();
     await copy.discard();
+    assert.deepEqual(leftovers(dir), []);
+  });
+});
+
+describe("temporary files left by a killed compile", () => {
+  /** The number of a process that has ended. */
+  const endedPid = (): number => {
+    const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+    return Number(child.stdout);
+  };
+
+  test("removeStaleTemporaries removes those of ended processes not written for a minute, and nothing else", () => {
+    const dir = folder();
+    const dead = endedPid();
+    const old = new Date(Date.now() - 2 * STALE_TEMPORARY_MS);
+    const files = {
+      stale: `.intv-tmp-out.onnx-${dead}-0123abcd`,
+      recent: `.intv-tmp-out.onnx-${dead}-89abcdef`,
+      running: `.intv-tmp-out.onnx-${process.pid}-0123abcd`,
+      other: `.intv-tmp-out.onnx-${dead}-notours`,
+      model: "out.onnx",
+    };
+    for (const name of Object.values(files)) writeFileSync(path.join(dir, name), "x");
+    for (const name of [files.stale, files.running, files.other, files.model]) utimesSync(path.join(dir, name), old, old);
+    removeStaleTemporaries(dir);
+    assert.deepEqual(readdirSync(dir).sort(), [files.recent, files.running, files.other, files.model].sort());
+    removeStaleTemporaries(path.join(dir, "missing")); // not an error
+  });
+
+  test("intv compile removes them from its output's folder; a rejected compile leaves none of its own", async () => {
+    const dir = folder();
+    const { input } = await compiled(dir);
+    const stale = path.join(dir, `.intv-tmp-out.onnx-${endedPid()}-0123abcd`);
+    writeFileSync(stale, "x");
+    const old = new Date(Date.now() - 2 * STALE_TEMPORARY_MS);
+    utimesSync(stale, old, old);
+    const script = path.join(dir, "bad.intv");
+    writeFileSync(script, "save x = blocks[99].output\n");
+    const io = { stdout: { write: () => true }, stderr: { write: () => true, isTTY: false } };
+    assert.equal(await runCli(["compile", script, "--model", input, "-o", path.join(dir, "out.onnx")], io), 1);
+    assert.deepEqual(readdirSync(dir).sort(), ["bad.intv", "model.onnx"]);
+  });
+
+  test("abandon removes the copy at once, without waiting for it", async () => {
+    const dir = folder();
+    const { input } = await compiled(dir);
+    const copy = startBackgroundCopy(input, path.join(dir, "o.onnx"), 0)!;
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the copy has created its file
+    copy.abandon();
+    assert.deepEqual(leftovers(dir), []);
+    await copy.discard(); // a no-op now
     assert.deepEqual(leftovers(dir), []);
   });
 });

@@ -1,14 +1,13 @@
 // `intv compile`: write the instrumented model (atomically; never over the input model).
 
-import { rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import { commitTemporary, startBackgroundCopy, writeTemporary, type BackgroundCopy } from "../../common/index.js";
+import { commitTemporary, removeStaleTemporaries, startBackgroundCopy, writeTemporary } from "../../common/index.js";
 import type { Command } from "../command.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
-import { UsageError, type ParsedArgs } from "../args.js";
+import { UsageError } from "../args.js";
 import { sameFile, writeProblem } from "../files.js";
-import { CliError, EXIT, printDiagnostics, type Io } from "../output.js";
+import { CliError, EXIT, printDiagnostics } from "../output.js";
 import { TRITON_OPTIONS, tritonModelPath, writeTritonConfig } from "./compileTriton.js";
 
 export { sameFile };
@@ -31,108 +30,82 @@ export const compileCommand: Command = {
     ...TRITON_OPTIONS,
   ],
   async run(args, io) {
+    // Loaded here, so that `intv --help` and other commands do not pay for the compiler.
+    const { compile, hasErrors, writeModelFile, OnnxFormatError } = await import("../../compiler/index.js");
+    const options = await compileOptionsFrom(args);
+    const triton = args.string("triton");
+    if (triton === undefined && args.string("output") === undefined) throw new UsageError("missing option `--output OUT.onnx` (or `--triton DIR`)");
+    const out = args.string("output") ?? (await tritonModelPath(triton!, args, options.filename));
+    const manifestPath = args.string("manifest");
+    const externalData = args.string("external-data");
+    const modelPath = options.model as string;
+    if (sameFile(out, modelPath)) throw new UsageError(`-o \`${out}\` is the input model; intv never overwrites it`);
+    if (sameFile(out, options.filename)) throw new UsageError(`-o \`${out}\` is the script`);
+    // --manifest could name the input model or the script too (found by test/reliability-files.test.ts).
+    if (manifestPath !== undefined) {
+      for (const [file, what] of [[modelPath, "the input model"], [options.filename, "the script"], [out, "the output model"]] as const) {
+        if (sameFile(manifestPath, file)) throw new UsageError(`--manifest \`${manifestPath}\` is ${what}; intv never overwrites it`);
+      }
+    }
+    if (externalData !== undefined) {
+      for (const [file, what] of [[modelPath, "the input model"], [options.filename, "the script"], [out, "the output model"], [manifestPath, "the manifest"]] as const) {
+        if (file !== undefined && sameFile(externalData, file)) throw new UsageError(`--external-data \`${externalData}\` is ${what}; intv never overwrites it`);
+      }
+    }
+    const dataLocation = externalData === undefined ? undefined : externalDataLocation(externalData, out);
+    const sync = args.flag("fsync");
     // A large model's output starts as a copy of it, made by the kernel on another thread while
-    // the compiler loads and runs (common/backgroundCopy.ts); writeModelFile patches it into the
-    // compiled model or removes it. Started first, so that it is done when the compile is.
-    const copy = startCopy(args);
-    return await removingCopy(copy, () => compileAndWrite(args, io, copy));
+    // the compile runs (common/backgroundCopy.ts); writeModelFile patches it into the compiled
+    // model, or removes it. Not with --fsync: writing from scratch flushes as it writes
+    // (compiler/onnx/stream.ts), and a copy would be flushed whole at the end, which measured
+    // slower (BENCHMARKS.md). A copy left by a compile killed before (Ctrl-C) goes first.
+    removeStaleTemporaries(path.dirname(path.resolve(out)));
+    const copy = externalData === undefined && !sync ? startBackgroundCopy(modelPath, out) : undefined;
+    try {
+      return await compileAndWrite();
+    } finally {
+      // Not written (rejected, or failed): removed at once, the process is about to exit.
+      copy?.abandon();
+    }
+
+    async function compileAndWrite(): Promise<number> {
+      const result = await compile(options);
+      printDiagnostics(io, result.diagnostics, result.sources);
+      if (hasErrors(result.diagnostics) || !result.model || !result.manifest) return EXIT.rejected;
+      // The manifest is written to a temporary file first, so that when it cannot be written the model
+      // is not either (a manifest in a missing folder used to fail after the model was in place).
+      let manifestTmp: string | undefined;
+      if (manifestPath !== undefined) {
+        try {
+          manifestTmp = await writeTemporary(manifestPath, `${JSON.stringify(result.manifest, null, 2)}\n`, { sync });
+        } catch (e) {
+          throw new CliError(writeProblem(manifestPath, e));
+        }
+      }
+      try {
+        await writeModelFile(out, result.model, { sourceDir: path.dirname(path.resolve(modelPath)), sync, copy, ...(dataLocation === undefined ? {} : { externalData: dataLocation }) });
+      } catch (e) {
+        if (manifestTmp) await rm(manifestTmp, { force: true });
+        throw new CliError(e instanceof OnnxFormatError ? e.message : writeProblem(out, e));
+      }
+      if (manifestPath !== undefined && manifestTmp) {
+        try {
+          await commitTemporary(manifestTmp, manifestPath, { sync });
+        } catch (e) {
+          throw new CliError(writeProblem(manifestPath, e));
+        }
+      }
+      if (triton !== undefined) {
+        const tritonModel = await tritonModelPath(triton, args, options.filename);
+        if (tritonModel !== out) await writeModelFile(tritonModel, result.model, { sourceDir: path.dirname(path.resolve(modelPath)), sync });
+        io.stderr.write(`wrote ${await writeTritonConfig(tritonModel, args.positiveInt("triton-max-batch"))}\n`);
+      }
+      const m = result.manifest;
+      io.stderr.write(`wrote ${out}: ${m.saves.length} save${m.saves.length === 1 ? "" : "s"}, ${m.params.length} param${m.params.length === 1 ? "" : "s"}, ${m.passes.length} pass${m.passes.length === 1 ? "" : "es"}\n`);
+      return EXIT.ok;
+    }
   },
 };
-
-/** The command itself: checks the arguments, compiles, writes the model (over `copy` if given). */
-async function compileAndWrite(args: ParsedArgs, io: Io, copy: BackgroundCopy | undefined): Promise<number> {
-  // Loaded here, so that `intv --help` and other commands do not pay for the compiler.
-  const { compile, hasErrors, writeModelFile, OnnxFormatError } = await import("../../compiler/index.js");
-  const options = await compileOptionsFrom(args);
-  const triton = args.string("triton");
-  if (triton === undefined && args.string("output") === undefined) throw new UsageError("missing option `--output OUT.onnx` (or `--triton DIR`)");
-  const out = args.string("output") ?? (await tritonModelPath(triton!, args, options.filename));
-  const manifestPath = args.string("manifest");
-  const externalData = args.string("external-data");
-  const modelPath = options.model as string;
-  if (sameFile(out, modelPath)) throw new UsageError(`-o \`${out}\` is the input model; intv never overwrites it`);
-  if (sameFile(out, options.filename)) throw new UsageError(`-o \`${out}\` is the script`);
-  // --manifest could name the input model or the script too (found by test/reliability-files.test.ts).
-  if (manifestPath !== undefined) {
-    for (const [file, what] of [[modelPath, "the input model"], [options.filename, "the script"], [out, "the output model"]] as const) {
-      if (sameFile(manifestPath, file)) throw new UsageError(`--manifest \`${manifestPath}\` is ${what}; intv never overwrites it`);
-    }
-  }
-  if (externalData !== undefined) {
-    for (const [file, what] of [[modelPath, "the input model"], [options.filename, "the script"], [out, "the output model"], [manifestPath, "the manifest"]] as const) {
-      if (file !== undefined && sameFile(externalData, file)) throw new UsageError(`--external-data \`${externalData}\` is ${what}; intv never overwrites it`);
-    }
-  }
-  const dataLocation = externalData === undefined ? undefined : externalDataLocation(externalData, out);
-  const sync = args.flag("fsync");
-  const result = await compile(options);
-  printDiagnostics(io, result.diagnostics, result.sources);
-  if (hasErrors(result.diagnostics) || !result.model || !result.manifest) return EXIT.rejected;
-  // The manifest is written to a temporary file first, so that when it cannot be written the model
-  // is not either (a manifest in a missing folder used to fail after the model was in place).
-  let manifestTmp: string | undefined;
-  if (manifestPath !== undefined) {
-    try {
-      manifestTmp = await writeTemporary(manifestPath, `${JSON.stringify(result.manifest, null, 2)}\n`, { sync });
-    } catch (e) {
-      throw new CliError(writeProblem(manifestPath, e));
-    }
-  }
-  try {
-    await writeModelFile(out, result.model, { sourceDir: path.dirname(path.resolve(modelPath)), sync, copy, ...(dataLocation === undefined ? {} : { externalData: dataLocation }) });
-  } catch (e) {
-    if (manifestTmp) await rm(manifestTmp, { force: true });
-    throw new CliError(e instanceof OnnxFormatError ? e.message : writeProblem(out, e));
-  }
-  if (manifestPath !== undefined && manifestTmp) {
-    try {
-      await commitTemporary(manifestTmp, manifestPath, { sync });
-    } catch (e) {
-      throw new CliError(writeProblem(manifestPath, e));
-    }
-  }
-  if (triton !== undefined) {
-    const tritonModel = await tritonModelPath(triton, args, options.filename);
-    if (tritonModel !== out) await writeModelFile(tritonModel, result.model, { sourceDir: path.dirname(path.resolve(modelPath)), sync });
-    io.stderr.write(`wrote ${await writeTritonConfig(tritonModel, args.positiveInt("triton-max-batch"))}\n`);
-  }
-  const m = result.manifest;
-  io.stderr.write(`wrote ${out}: ${m.saves.length} save${m.saves.length === 1 ? "" : "s"}, ${m.params.length} param${m.params.length === 1 ? "" : "s"}, ${m.passes.length} pass${m.passes.length === 1 ? "" : "es"}\n`);
-  return EXIT.ok;
-}
-
-/** The copy `intv compile` starts before anything else (see above), when it can be of use. */
-function startCopy(args: ParsedArgs): BackgroundCopy | undefined {
-  const out = args.string("output");
-  const model = args.string("model");
-  // compileAndWrite checks these (a usage error removes the copy, only a temporary file so far).
-  if (out === undefined || model === undefined || args.string("external-data") !== undefined || sameFile(out, model)) return undefined;
-  // With --fsync, writing from scratch flushes as it writes (compiler/onnx/stream.ts); a copy
-  // would be flushed whole at the end, which measured slower (BENCHMARKS.md).
-  if (args.flag("fsync")) return undefined;
-  return startBackgroundCopy(model, out);
-}
-
-/**
- * Runs `work`, then removes `copy` unless it became the output. The copy is a temporary file from
- * its start, not just while the model is written, so Ctrl-C (or a SIGTERM) removes it too.
- */
-async function removingCopy(copy: BackgroundCopy | undefined, work: () => Promise<number>): Promise<number> {
-  if (copy === undefined) return await work();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    rmSync(copy.tmp, { force: true });
-    process.exit(signal === "SIGINT" ? EXIT.interrupted : EXIT.terminated);
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  try {
-    return await work();
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    await copy.discard();
-  }
-}
 
 /** `--external-data FILE` as a location relative to the output's folder (it must be inside it). */
 function externalDataLocation(file: string, out: string): string {

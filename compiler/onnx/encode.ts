@@ -140,16 +140,24 @@ function isMessageObject(v: unknown): v is Record<string, unknown> {
  * Whether the fields set in `obj` are its properties in field-number order, the order they are
  * encoded in: then both passes visit just those properties (a message sets few of its fields: an
  * attribute 3 of its 21, a tensor 4 of its 16) instead of every field of the schema. The decoder
- * makes its objects so, and the compiler's export its nodes. Throws on a property the schema does
- * not have: a typo must not vanish silently.
+ * makes its objects so, and the compiler's export its nodes. Only for plain objects: a class's
+ * getters, or fields of a prototype, are not the object's own enumerable properties, and the
+ * schema's walk reads them (as it did before this path). Throws on an own property the schema
+ * does not have: a typo must not vanish silently.
  */
 function inFieldOrder(desc: MessageDesc, obj: Record<string, unknown>): boolean {
+  if (Object.getPrototypeOf(obj) !== Object.prototype) return false;
   let last = 0;
   let ordered = true;
   for (const key in obj) {
     if (obj[key] === undefined) continue;
     const f = desc.byName.get(key);
-    if (f === undefined) throw new PathError([key], `${desc.name} has no field \`${key}\``);
+    if (f === undefined) {
+      // Inherited (something added to Object.prototype): not the message's, and ignored by the
+      // schema's walk, which the message then takes.
+      if (!Object.hasOwn(obj, key)) return false;
+      throw new PathError([key], `${desc.name} has no field \`${key}\``);
+    }
     if (f.id < last) ordered = false;
     last = f.id;
   }
@@ -173,6 +181,9 @@ function sizeMessage(st: SizeState, desc: MessageDesc, obj: unknown, depth: numb
       const v = obj[f.name];
       if (v !== undefined) total += sizePresent(st, f, obj, v, depth);
     }
+    // Any other own property is one the schema does not have: a typo must not vanish silently.
+    const unknown = Object.keys(obj).find((k) => obj[k] !== undefined && !desc.byName.has(k));
+    if (unknown !== undefined) throw new PathError([unknown], `${desc.name} has no field \`${unknown}\``);
   }
   st.sizes[slot] = total;
   return total;

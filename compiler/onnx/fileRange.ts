@@ -61,6 +61,11 @@ export class SourceFile {
     return fd;
   }
 
+  /** Whether `st` (a `stat` with `bigint: true`) is this file as it was decoded. */
+  is(st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint }): boolean {
+    return st.dev === this.dev && st.ino === this.ino && Number(st.size) === this.size && st.mtimeNs === this.mtimeNs;
+  }
+
   /** Throws when `st` (a `stat` with `bigint: true`) is not this file as it was decoded. */
   check(st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint }): void {
     if (st.dev !== this.dev || st.ino !== this.ino) throw this.changed("it was replaced by another file");

@@ -9,7 +9,7 @@
 // weights always is.
 
 import { fstatSync, ftruncateSync, writeSync } from "node:fs";
-import { chmod, open, rm } from "node:fs/promises";
+import { chmod, open, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { commitTemporary, temporaryPath, type BackgroundCopy } from "../../common/index.js";
 import { FileRange, type SourceFile } from "./fileRange.js";
@@ -27,13 +27,20 @@ export async function writeOverCopy(copy: BackgroundCopy, file: string, model: M
     const source = weightSource(model);
     const plan = source !== undefined && path.resolve(file) === copy.output && source.path === copy.input ? planPatch(model, source) : undefined;
     const copied = plan === undefined ? undefined : await copy.finished();
-    if (plan === undefined || copied === undefined) {
+    // A copy of another file than the one the model was read from (it was replaced after the copy
+    // started and before it was read) is no use, but no error either.
+    if (plan === undefined || copied === undefined || !source!.is(copied.before)) {
       await copy.discard();
       return false;
     }
-    source!.check(copied.before);
+    // Changed after it was read: the error any read of its weights gives.
     source!.check(copied.after);
-    await applyPatch(copy.tmp, plan, source!, sync);
+    const fh = await openForPatching(copy.tmp);
+    if (fh === undefined) {
+      await copy.discard();
+      return false;
+    }
+    await applyPatch(fh, plan, source!, sync);
     await commitTemporary(copy.tmp, file, { sync });
     copy.committed();
     return true;
@@ -52,12 +59,24 @@ function weightSource(model: ModelProto): SourceFile | undefined {
 /** Zeros written over filler ranges, a block at a time. */
 const ZEROS = new Uint8Array(1024 * 1024);
 
-/** Turns the copy at `tmp` into the output (patchPlan.ts), flushing it to disk with `sync`. */
-async function applyPatch(tmp: string, plan: PatchPlan, source: SourceFile, sync: boolean): Promise<void> {
-  // The copy has the input's mode (copyFile keeps it): a read-only model's copy could not be
-  // opened for writing. It gets the mode of a new file, as a model written from scratch has.
-  await chmod(tmp, await newFileMode(tmp));
-  const fh = await open(tmp, "r+");
+/**
+ * The copy, open for writing; undefined when it cannot be (the model is then written from
+ * scratch, which reports any problem in its own words). The copy has the input's mode (copyFile
+ * keeps it): a read-only model's copy could not be opened for writing, so it first gets the mode
+ * of a new file, which a model written from scratch has (on a share where modes cannot be set,
+ * the chmod fails: written from scratch).
+ */
+async function openForPatching(tmp: string): Promise<FileHandle | undefined> {
+  try {
+    await chmod(tmp, await newFileMode(tmp));
+    return await open(tmp, "r+");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Turns the copy open as `fh` into the output (patchPlan.ts), flushing it to disk with `sync`; closes it. */
+async function applyPatch(fh: FileHandle, plan: PatchPlan, source: SourceFile, sync: boolean): Promise<void> {
   try {
     // The copy reported no error, so it is the whole input; a check that costs nothing.
     const size = fstatSync(fh.fd).size;

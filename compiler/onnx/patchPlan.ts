@@ -1,4 +1,4 @@
-// Writing a compiled model as its input file with the changes patched in (modelCopy.ts runs it).
+// Writing a compiled model as its input file with the changes patched in (patchCopy.ts applies it).
 //
 // A compile changes the graph's nodes, inputs, outputs and metadata, and leaves the weights, 99.9%
 // of the file, as they were. Writing the model in protobuf's own order puts the nodes before the
@@ -35,7 +35,7 @@ import { readExactlySync, FileRange, type Part, type SourceFile } from "./fileRa
 import { encodeMessageParts } from "./encode.js";
 import { messageDesc, varintBytes, WireType } from "./schema.js";
 import { varint32Size } from "./writer.js";
-import type { GraphProto, ModelProto, TensorProto } from "./types.js";
+import type { GraphProto, ModelProto } from "./types.js";
 import { closeSync } from "node:fs";
 
 /** Filler may be at most this share of the kept bytes (the rest of the file is then written anew). */
@@ -53,7 +53,7 @@ export interface Filler {
   readonly length: number;
 }
 
-/** How to turn a copy of the input file into the output model (applyPatch in modelCopy.ts). */
+/** How to turn a copy of the input file into the output model (applyPatch in patchCopy.ts). */
 export interface PatchPlan {
   /** Where the graph's length varint is, and its new bytes (as many as the old). */
   readonly graphLengthAt: number;
@@ -87,7 +87,8 @@ interface GraphField {
 interface Kept {
   readonly start: number;
   readonly end: number;
-  readonly tensor: TensorProto;
+  /** The initializer's position in the graph's list. */
+  readonly index: number;
 }
 
 /**
@@ -119,9 +120,13 @@ export function planPatch(model: ModelProto, source: SourceFile): PatchPlan | un
     const cutAt = at;
     const fillerBytes = fillers.reduce((n, f) => n + f.length, 0);
     if (fillerBytes > keptBytes * MAX_FILLER_SHARE) return undefined;
+    // A gap is whole fields of the input, each at least a tag and a byte; a filler field needs as
+    // much. Refused rather than trusted.
+    if (fillers.some((f) => f.length < 2)) return undefined;
 
-    const keptSet = new Set(kept.map((k) => k.tensor));
-    const rest: GraphProto = { ...graph, initializer: (graph.initializer ?? []).filter((t) => !keptSet.has(t)) };
+    // By position, not by object: a tensor listed twice is kept once and written once more.
+    const keptAt = new Set(kept.map((k) => k.index));
+    const rest: GraphProto = { ...graph, initializer: (graph.initializer ?? []).filter((_, i) => !keptAt.has(i)) };
     // The filler is replaced by the field it poses as, written after it.
     const filler = graph.name !== undefined ? "name" : "doc_string";
     if (fillers.length > 0 && filler === "doc_string") rest.doc_string = graph.doc_string ?? "";
@@ -208,7 +213,9 @@ function keptInitializers(fd: number, source: SourceFile, graph: GraphProto, fie
   const tag = messageDesc("onnx.GraphProto").byName.get("initializer")!.tagBytes;
   const graphEnd = field.bodyAt + field.length;
   const found: Kept[] = [];
-  for (const tensor of graph.initializer ?? []) {
+  const initializers = graph.initializer ?? [];
+  for (let index = 0; index < initializers.length; index++) {
+    const tensor = initializers[index]!;
     const range = tensor.raw_data;
     if (!(range instanceof FileRange) || range.file !== source) continue;
     const parts = encodeMessageParts("onnx.TensorProto", tensor);
@@ -221,7 +228,7 @@ function keptInitializers(fd: number, source: SourceFile, graph: GraphProto, fie
     const end = range.offset + range.length + after.length;
     if (start < field.bodyAt || end > graphEnd) continue;
     if (!fileHas(fd, source, start, before) || !fileHas(fd, source, range.offset + range.length, after)) continue;
-    found.push({ start, end, tensor });
+    found.push({ start, end, index });
   }
   found.sort((a, b) => a.start - b.start);
   const kept: Kept[] = [];

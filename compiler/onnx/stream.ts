@@ -45,7 +45,7 @@ export class OutputFile {
 
   /**
    * Writes go to the file's own position, or, given `position`, from there on (a file opened to
-   * be patched, whose position is its start: modelCopy.ts).
+   * be patched, whose position is its start: patchCopy.ts).
    */
   constructor(
     readonly fh: OpenFile,
