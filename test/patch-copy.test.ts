@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, chmodSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, readFileSync, readdirSync, renameSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { compile } from "../compiler/index.js";
@@ -197,6 +197,38 @@ describe("writing a compiled model over a copy of its input", () => {
     appendFileSync(input, new Uint8Array(8));
     await assert.rejects(writeModelFile(out, model, { copy }), /the model file changed after it was read/);
     assert.deepEqual(readdirSync(dir).sort(), ["model.onnx"]);
+  });
+
+  test("an input replaced after the copy started, before it was read, is written from scratch", async () => {
+    const dir = folder();
+    const input = path.join(dir, "model.onnx");
+    await writeModelFile(input, chainModel());
+    const out = path.join(dir, "out.onnx");
+    const copy = startBackgroundCopy(input, out, 0)!;
+    // Another model renamed over it (as a download or an export finishing), then compiled.
+    const other = path.join(dir, "other.onnx");
+    await writeModelFile(other, chainModel("h"));
+    renameSync(other, input);
+    const result = await compile({ source: SCRIPT, filename: "s.intv", model: input });
+    const scratch = path.join(dir, "scratch.onnx");
+    await writeModelFile(scratch, result.model!);
+    await writeModelFile(out, result.model!, { copy });
+    assert.deepEqual(readFileSync(out), readFileSync(scratch));
+    assert.deepEqual(leftovers(dir), []);
+  });
+
+  test("an initializer listed twice is written twice", async () => {
+    const dir = folder();
+    const { input, model } = await compiled(dir);
+    const twice = model.graph!.initializer!.find((t) => t.raw_data instanceof FileRange)!;
+    const doubled: ModelProto = { ...model, graph: { ...model.graph!, initializer: [...model.graph!.initializer!, twice] } };
+    const out = path.join(dir, "out.onnx");
+    await writeModelFile(out, doubled, { copy: startBackgroundCopy(input, out, 0) });
+    const written = decodeModelFile(out).graph!.initializer!;
+    assert.equal(written.length, doubled.graph!.initializer!.length);
+    assert.equal(written.filter((t) => t.name === twice.name).length, 2);
+    // The first where it was in the input (kept), the second in the tail.
+    assert.equal((written.find((t) => t.name === twice.name)!.raw_data as FileRange).offset, weightOffsets(input).get(twice.name!));
   });
 
   test("a copy that cannot be made leaves the error to the ordinary write", async () => {
