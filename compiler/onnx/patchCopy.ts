@@ -1,12 +1,13 @@
 // Writing a compiled model over a copy of its input made in the background while it was compiled
-// (common/backgroundCopy.ts: `intv compile` starts one before it reads anything): the compile's
-// changes are patched into the copy (patchPlan.ts says why that gives the same model) and the copy
-// is renamed into place. When the plan does not fit, the copy is removed and the caller writes the
-// model from scratch.
+// (common/backgroundCopy.ts: `intv compile` starts one once its arguments are checked, before it
+// reads the model): the compile's changes are patched into the copy (patchPlan.ts says why that
+// gives the same model) and the copy is renamed into place. When the plan does not fit, or the
+// copy failed or cannot be opened, the copy is removed and the caller writes the model from
+// scratch.
 //
-// The input must be the same file, unchanged, before the copy started, after it ended, and as the
-// model was decoded (SourceFile); anything else is the error that reading a changed model's
-// weights always is.
+// The copy must be of the file the model was decoded from (SourceFile), as it was then: a copy
+// of a file replaced before the model was read is of no use (written from scratch); a file
+// changed after it was read is the error that reading a changed model's weights always is.
 
 import { fstatSync, ftruncateSync, writeSync } from "node:fs";
 import { chmod, open, rm, type FileHandle } from "node:fs/promises";
