@@ -81,6 +81,18 @@ function weightOffsets(file: string): Map<string, number> {
   return offsets;
 }
 
+/**
+ * `model` written from scratch (scratch.onnx) and over a copy of `input` started for `copyFor`
+ * (out.onnx itself by default; another name is a copy the write cannot use).
+ */
+async function writeBoth(dir: string, input: string, model: ModelProto, copyFor = "out.onnx"): Promise<{ scratch: string; out: string }> {
+  const scratch = path.join(dir, "scratch.onnx");
+  await writeModelFile(scratch, model);
+  const out = path.join(dir, "out.onnx");
+  await writeModelFile(out, model, { copy: startBackgroundCopy(input, path.join(dir, copyFor), 0) });
+  return { scratch, out };
+}
+
 function leftovers(dir: string): string[] {
   return readdirSync(dir).filter((f) => f.startsWith(".intv-tmp"));
 }
@@ -120,10 +132,7 @@ describe("writing a compiled model over a copy of its input", () => {
     const dir = folder();
     const { input, model } = await compiled(dir);
     chmodSync(input, 0o444);
-    const scratch = path.join(dir, "scratch.onnx");
-    await writeModelFile(scratch, model);
-    const out = path.join(dir, "out.onnx");
-    await writeModelFile(out, model, { copy: startBackgroundCopy(input, out, 0) });
+    const { scratch, out } = await writeBoth(dir, input, model);
     assert.deepEqual(weightOffsets(out), weightOffsets(input));
     assert.equal(statSync(out).mode & 0o7777, statSync(scratch).mode & 0o7777);
     assert.deepEqual(leftovers(dir), []);
@@ -149,10 +158,7 @@ describe("writing a compiled model over a copy of its input", () => {
     writeFileSync(input, readFileSync(gpt2));
     const result = await compile({ source: readFileSync(path.join(ROOT, "examples", "seed3_two_pass.intv"), "utf8"), filename: "s.intv", model: input });
     assert.ok(result.model);
-    const scratch = path.join(dir, "scratch.onnx");
-    await writeModelFile(scratch, result.model);
-    const out = path.join(dir, "out.onnx");
-    await writeModelFile(out, result.model, { copy: startBackgroundCopy(input, out, 0) });
+    const { scratch, out } = await writeBoth(dir, input, result.model);
     assert.deepEqual(readFileSync(out), readFileSync(scratch));
     assert.deepEqual(leftovers(dir), []);
     assert.ok(MAX_FILLER_SHARE < 1 / 8);
@@ -167,10 +173,7 @@ describe("writing a compiled model over a copy of its input", () => {
     });
     // blocks.0's old bytes become filler: 64 KiB, a sixth of the weights.
     const big = edit(model, "blocks.0.weight", WIDTH * 4);
-    const scratch = path.join(dir, "scratch.onnx");
-    await writeModelFile(scratch, big);
-    const out = path.join(dir, "out.onnx");
-    await writeModelFile(out, big, { copy: startBackgroundCopy(input, out, 0) });
+    const { scratch, out } = await writeBoth(dir, input, big);
     assert.deepEqual(readFileSync(out), readFileSync(scratch));
     assert.deepEqual(leftovers(dir), []);
   });
@@ -178,10 +181,7 @@ describe("writing a compiled model over a copy of its input", () => {
   test("a copy meant for another output, or an output with external data, is removed and the model written from scratch", async () => {
     const dir = folder();
     const { input, model } = await compiled(dir);
-    const scratch = path.join(dir, "scratch.onnx");
-    await writeModelFile(scratch, model);
-    const out = path.join(dir, "out.onnx");
-    await writeModelFile(out, model, { copy: startBackgroundCopy(input, path.join(dir, "other.onnx"), 0) });
+    const { scratch, out } = await writeBoth(dir, input, model, "other.onnx");
     assert.deepEqual(readFileSync(out), readFileSync(scratch));
     const external = path.join(dir, "ext.onnx");
     await writeModelFile(external, model, { copy: startBackgroundCopy(input, external, 0), externalData: "ext.onnx.data", externalDataThreshold: 1024 });

@@ -62,13 +62,6 @@ export const compileCommand: Command = {
     removeStaleTemporaries(path.dirname(path.resolve(out)));
     const copy = externalData === undefined && !sync ? startBackgroundCopy(modelPath, out) : undefined;
     try {
-      return await compileAndWrite();
-    } finally {
-      // Not written (rejected, or failed): removed at once, the process is about to exit.
-      copy?.abandon();
-    }
-
-    async function compileAndWrite(): Promise<number> {
       const result = await compile(options);
       printDiagnostics(io, result.diagnostics, result.sources);
       if (hasErrors(result.diagnostics) || !result.model || !result.manifest) return EXIT.rejected;
@@ -103,6 +96,9 @@ export const compileCommand: Command = {
       const m = result.manifest;
       io.stderr.write(`wrote ${out}: ${m.saves.length} save${m.saves.length === 1 ? "" : "s"}, ${m.params.length} param${m.params.length === 1 ? "" : "s"}, ${m.passes.length} pass${m.passes.length === 1 ? "" : "es"}\n`);
       return EXIT.ok;
+    } finally {
+      // Not written (rejected, or failed): removed at once, the process is about to exit.
+      copy?.abandon();
     }
   },
 };

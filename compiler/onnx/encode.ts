@@ -390,7 +390,8 @@ export function encodeModel(model: ModelProto): Uint8Array {
   return concatParts(encodeModelParts(model));
 }
 
-function concatParts(parts: Part[]): Uint8Array {
+/** The parts in one buffer (the only part itself when it is a whole buffer); file ranges are read. */
+export function concatParts(parts: readonly Part[]): Uint8Array {
   const only = parts[0];
   if (parts.length === 1 && only instanceof Uint8Array && only.byteOffset === 0 && only.length === only.buffer.byteLength) return only;
   let n = 0;

@@ -124,9 +124,11 @@ function checkOptions(options: object): WriteModelOptions {
  */
 export async function writeModelFile(file: string, model: ModelProto, options: WriteModelOptions = {}): Promise<void> {
   const { sourceDir, externalData, externalDataThreshold, sync = false, copy } = checkOptions(options);
+  // Whether the model refers to external data (it is moved anyway with `externalData`).
+  const refersToData = externalData === undefined && externalDataRefs(model).length > 0;
   if (copy !== undefined) {
     // Only a model with its weights inside it, written the same way.
-    if (externalData === undefined && externalDataRefs(model).length === 0) {
+    if (externalData === undefined && !refersToData) {
       try {
         if (await writeOverCopy(copy, file, model, sync)) return;
       } catch (e) {
@@ -144,7 +146,7 @@ export async function writeModelFile(file: string, model: ModelProto, options: W
       model = plan.model;
       data = { file: path.join(outDir, externalData), parts: plan.data };
       await refuseSources(data.file, [...plan.data, ...encodeModelParts(model)], file);
-    } else if (externalDataRefs(model).length > 0) {
+    } else if (refersToData) {
       if (sourceDir === undefined) await checkExternalData(model, outDir);
       else {
         const relocated = await relocateExternalData(model, sourceDir, outDir);

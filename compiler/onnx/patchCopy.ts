@@ -9,13 +9,13 @@
 // of a file replaced before the model was read is of no use (written from scratch); a file
 // changed after it was read is the error that reading a changed model's weights always is.
 
-import { fstatSync, ftruncateSync, writeSync } from "node:fs";
+import { fstatSync, ftruncateSync } from "node:fs";
 import { chmod, open, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { commitTemporary, temporaryPath, type BackgroundCopy } from "../../common/index.js";
 import { FileRange, type SourceFile } from "./fileRange.js";
 import { fillerHeaders, planPatch, type PatchPlan } from "./patchPlan.js";
-import { OutputFile, writeParts } from "./stream.js";
+import { OutputFile, writeFullySync, writeParts } from "./stream.js";
 import type { ModelProto } from "./types.js";
 
 /**
@@ -82,12 +82,12 @@ async function applyPatch(fh: FileHandle, plan: PatchPlan, source: SourceFile, s
     // The copy reported no error, so it is the whole input; a check that costs nothing.
     const size = fstatSync(fh.fd).size;
     if (size !== source.size) throw new Error(`internal error: the copy of ${source.path} has ${size} bytes, not ${source.size}`);
-    writeAt(fh.fd, plan.graphLength, plan.graphLengthAt);
+    writeFullySync(fh.fd, plan.graphLength, plan.graphLengthAt);
     for (const filler of plan.fillers) {
       for (let at = 0; at < filler.length; at += ZEROS.length) {
-        writeAt(fh.fd, ZEROS.subarray(0, Math.min(ZEROS.length, filler.length - at)), filler.offset + at);
+        writeFullySync(fh.fd, ZEROS.subarray(0, Math.min(ZEROS.length, filler.length - at)), filler.offset + at);
       }
-      for (const [at, header] of fillerHeaders(filler.length, plan.fillerTag)) writeAt(fh.fd, header, filler.offset + at);
+      for (const [at, header] of fillerHeaders(filler.length, plan.fillerTag)) writeFullySync(fh.fd, header, filler.offset + at);
     }
     await writeParts(new OutputFile(fh, false, plan.cutAt), plan.tail);
     ftruncateSync(fh.fd, plan.size);
@@ -107,9 +107,4 @@ async function newFileMode(file: string): Promise<number> {
     await fh.close();
     await rm(probe, { force: true });
   }
-}
-
-function writeAt(fd: number, bytes: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
 }

@@ -32,7 +32,7 @@
 // weights (it stays in the file as zeros: an edited large weight would bloat the output).
 
 import { readExactlySync, FileRange, type Part, type SourceFile } from "./fileRange.js";
-import { encodeMessageParts } from "./encode.js";
+import { concatParts, encodeMessageParts } from "./encode.js";
 import { messageDesc, varintBytes, WireType } from "./schema.js";
 import { varint32Size } from "./writer.js";
 import type { GraphProto, ModelProto } from "./types.js";
@@ -222,8 +222,8 @@ function keptInitializers(fd: number, source: SourceFile, graph: GraphProto, fie
     const i = parts.indexOf(range);
     if (i < 0 || parts.some((p, j) => j !== i && p instanceof FileRange)) continue;
     const body = partsLength(parts);
-    const before = concat([tag, varintBytes(body), ...(parts.slice(0, i) as Uint8Array[])]);
-    const after = concat(parts.slice(i + 1) as Uint8Array[]);
+    const before = concatParts([tag, varintBytes(body), ...parts.slice(0, i)]);
+    const after = concatParts(parts.slice(i + 1));
     const start = range.offset - before.length;
     const end = range.offset + range.length + after.length;
     if (start < field.bodyAt || end > graphEnd) continue;
@@ -260,15 +260,6 @@ function partsLength(parts: readonly Part[]): number {
   return n;
 }
 
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(partsLength(chunks));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /**
  * The header of a filler field (`tag`, then a length varint; the payload is zeros) covering
@@ -285,11 +276,11 @@ export function fillerHeaders(length: number, tag: Uint8Array): [number, Uint8Ar
     let header: Uint8Array | undefined;
     for (let width = 1; width <= 5 && header === undefined; width++) {
       const payload = left - tag.length - width;
-      if (payload >= 0 && varint32Size(payload) === width) header = concat([tag, varintBytes(payload)]);
+      if (payload >= 0 && varint32Size(payload) === width) header = concatParts([tag, varintBytes(payload)]);
     }
     // No single field fits: an empty one, and the rest.
     if (header === undefined) {
-      out.push([at, concat([tag, varintBytes(0)])]);
+      out.push([at, concatParts([tag, varintBytes(0)])]);
       at += tag.length + 1;
       continue;
     }

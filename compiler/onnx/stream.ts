@@ -56,10 +56,7 @@ export class OutputFile {
   /** Writes `chunk` at the file's position, blocking (see above). */
   write(chunk: Uint8Array): void {
     if (this.failed !== undefined) throw this.failed;
-    let done = 0;
-    while (done < chunk.length) {
-      done += writeSync(this.fh.fd, chunk, done, chunk.length - done, this.position === null ? null : this.position + done);
-    }
+    writeFullySync(this.fh.fd, chunk, this.position);
     if (this.position !== null) this.position += chunk.length;
     this.unflushed += chunk.length;
     if (this.sync && this.unflushed >= FLUSH_EVERY && this.flushing === null) {
@@ -76,6 +73,12 @@ export class OutputFile {
     while (this.flushing !== null) await this.flushing;
     if (this.failed !== undefined) throw this.failed;
   }
+}
+
+/** Writes all of `bytes` to `fd`, at `position` or (null) at the file's own position, blocking. */
+export function writeFullySync(fd: number, bytes: Uint8Array, position: number | null): void {
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, position === null ? null : position + done);
 }
 
 /**
