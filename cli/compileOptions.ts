@@ -38,10 +38,16 @@ async function readAtMost(file: string, max: number): Promise<Uint8Array> {
   }
 }
 
-/** Read the script and build the compiler's options; a missing file is one clear error. */
-export async function compileOptionsFrom(args: ParsedArgs): Promise<CompileOptions> {
+/** The script's path (the first argument), which must not be a model. */
+export function scriptArgument(args: ParsedArgs): string {
   const script = args.positionals[0]!;
   if (/\.onnx$/i.test(script)) throw new UsageError(`\`${script}\` is a model; the first argument is the script (.intv)`);
+  return script;
+}
+
+/** Read the script and build the compiler's options; a missing file is one clear error. */
+export async function compileOptionsFrom(args: ParsedArgs): Promise<CompileOptions> {
+  const script = scriptArgument(args);
   const maxSourceBytes = args.positiveInt("max-source-bytes");
   const { DEFAULT_LIMITS } = await import("../compiler/index.js");
   const sizeLimit = maxSourceBytes ?? DEFAULT_LIMITS.maxSourceBytes;

@@ -21,10 +21,14 @@ export interface LoadedModel {
   tree: ModuleTree;
 }
 
-/** The model as `compile` takes it: a path to an .onnx file, its bytes, or a decoded ModelProto. */
+/**
+ * The model as `compile` takes it: a path to an .onnx file, its bytes, or a decoded ModelProto.
+ * Read from a file or bytes, its nodes keep their encoding (onnx/keptEncoding.ts): the compiled
+ * model's unchanged nodes are written as they were read, and are frozen.
+ */
 export async function loadModel(model: string | Uint8Array | ModelProto): Promise<ModelProto> {
-  if (typeof model === "string") return (await readModelFile(model)).model;
-  if (model instanceof Uint8Array) return decodeModel(model);
+  if (typeof model === "string") return (await readModelFile(model, { keepNodeEncodings: true })).model;
+  if (model instanceof Uint8Array) return decodeModel(model, { keepNodeEncodings: true });
   return model;
 }
 

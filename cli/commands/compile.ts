@@ -1,10 +1,11 @@
 // `intv compile`: write the instrumented model (atomically; never over the input model).
 
+import { statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { commitTemporary, removeStaleTemporaries, startBackgroundCopy, writeTemporary } from "../../common/index.js";
 import type { Command } from "../command.js";
-import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
+import { COMPILE_OPTIONS, compileOptionsFrom, scriptArgument } from "../compileOptions.js";
 import { UsageError } from "../args.js";
 import { sameFile, writeProblem } from "../files.js";
 import { CliError, EXIT, printDiagnostics } from "../output.js";
@@ -30,25 +31,28 @@ export const compileCommand: Command = {
     ...TRITON_OPTIONS,
   ],
   async run(args, io) {
-    // Loaded here, so that `intv --help` and other commands do not pay for the compiler.
-    const { compile, hasErrors, writeModelFile, OnnxFormatError } = await import("../../compiler/index.js");
-    const options = await compileOptionsFrom(args);
+    // Every check of the arguments that needs neither the compiler nor the script's text comes
+    // first, so that the copy below can start before the compiler is loaded (60 ms of a compile,
+    // which the copy then runs beside) and a usage error never waits for a copy.
+    const script = scriptArgument(args);
+    const modelPath = args.string("model")!;
     const triton = args.string("triton");
     if (triton === undefined && args.string("output") === undefined) throw new UsageError("missing option `--output OUT.onnx` (or `--triton DIR`)");
-    const out = args.string("output") ?? (await tritonModelPath(triton!, args, options.filename));
+    // --triton's folder is made only once the script has been read (a missing script makes nothing).
+    const tritonOptions = triton === undefined ? undefined : await compileOptionsFrom(args);
+    const out = args.string("output") ?? (await tritonModelPath(triton!, args, script));
     const manifestPath = args.string("manifest");
     const externalData = args.string("external-data");
-    const modelPath = options.model as string;
     if (sameFile(out, modelPath)) throw new UsageError(`-o \`${out}\` is the input model; intv never overwrites it`);
-    if (sameFile(out, options.filename)) throw new UsageError(`-o \`${out}\` is the script`);
+    if (sameFile(out, script)) throw new UsageError(`-o \`${out}\` is the script`);
     // --manifest could name the input model or the script too (found by test/reliability-files.test.ts).
     if (manifestPath !== undefined) {
-      for (const [file, what] of [[modelPath, "the input model"], [options.filename, "the script"], [out, "the output model"]] as const) {
+      for (const [file, what] of [[modelPath, "the input model"], [script, "the script"], [out, "the output model"]] as const) {
         if (sameFile(manifestPath, file)) throw new UsageError(`--manifest \`${manifestPath}\` is ${what}; intv never overwrites it`);
       }
     }
     if (externalData !== undefined) {
-      for (const [file, what] of [[modelPath, "the input model"], [options.filename, "the script"], [out, "the output model"], [manifestPath, "the manifest"]] as const) {
+      for (const [file, what] of [[modelPath, "the input model"], [script, "the script"], [out, "the output model"], [manifestPath, "the manifest"]] as const) {
         if (file !== undefined && sameFile(externalData, file)) throw new UsageError(`--external-data \`${externalData}\` is ${what}; intv never overwrites it`);
       }
     }
@@ -58,10 +62,14 @@ export const compileCommand: Command = {
     // the compile runs (common/backgroundCopy.ts); writeModelFile patches it into the compiled
     // model, or removes it. Not with --fsync: writing from scratch flushes as it writes
     // (compiler/onnx/stream.ts), and a copy would be flushed whole at the end, which measured
-    // slower (BENCHMARKS.md). A copy left by a compile killed before (Ctrl-C) goes first.
+    // slower (BENCHMARKS.md). Not when the script is not a file: that error comes at once
+    // (compileOptionsFrom). A copy left by a compile killed before (Ctrl-C) goes first.
     removeStaleTemporaries(path.dirname(path.resolve(out)));
-    const copy = externalData === undefined && !sync ? startBackgroundCopy(modelPath, out) : undefined;
+    const copy = externalData === undefined && !sync && isFile(script) ? startBackgroundCopy(modelPath, out) : undefined;
     try {
+      // Loaded here, so that `intv --help` and other commands do not pay for the compiler.
+      const { compile, hasErrors, writeModelFile, OnnxFormatError } = await import("../../compiler/index.js");
+      const options = tritonOptions ?? (await compileOptionsFrom(args));
       const result = await compile(options);
       printDiagnostics(io, result.diagnostics, result.sources);
       if (hasErrors(result.diagnostics) || !result.model || !result.manifest) return EXIT.rejected;
@@ -102,6 +110,10 @@ export const compileCommand: Command = {
     }
   },
 };
+
+function isFile(file: string): boolean {
+  return statSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
+}
 
 /** `--external-data FILE` as a location relative to the output's folder (it must be inside it). */
 function externalDataLocation(file: string, out: string): string {

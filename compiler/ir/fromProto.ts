@@ -100,6 +100,7 @@ function importGraph(gp: GraphProto, parent: Graph | null, owner: Node | null, n
     const { input: _input, output: _output, ...rest } = np;
     const outputNames = np.output ?? NO_NAMES;
     const node = new Node(rest, g, i, (np.input ?? NO_NAMES).map(noValue), outputNames.map(noValue));
+    node.imported = np;
     g.nodes.add(node);
     for (let k = 0; k < outputNames.length; k++) {
       const name = outputNames[k]!;

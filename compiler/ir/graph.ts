@@ -72,6 +72,12 @@ export class Node {
    */
   topoMark = 0;
   topoIndex = 0;
+  /**
+   * The NodeProto this node was imported from (kept by its copies): exported as it is when the
+   * node still says the same, so that the encoder can write the bytes it was read from
+   * (onnx/keptEncoding.ts). Null for a node the compiler made.
+   */
+  imported: NodeProto | null = null;
 
   constructor(
     /** Everything of the NodeProto except `input`/`output` (attributes, metadata, doc string...). */

@@ -39,6 +39,8 @@ function exportGraph(g: Graph, original: GraphProto): GraphProto {
   out.node = order.map((node) => {
     const inputs = node.inputs.map((v) => (v ? v.resolve().name : ""));
     const outputs = node.outputs.map((v) => (v ? v.name : ""));
+    const imported = node.imported;
+    if (imported !== null && node.subgraphs.size === 0 && saysTheSame(imported, node.proto, inputs, outputs)) return imported;
     // The fields in field-number order (input, output, then the rest as imported or built: the
     // IR holds the edges, not the proto), which the encoder visits fastest (encode.ts).
     const { input: _input, output: _output, ...rest } = node.proto;
@@ -87,6 +89,30 @@ function exportGraph(g: Graph, original: GraphProto): GraphProto {
   }
   if (valueInfo.length > 0 || original.value_info) out.value_info = valueInfo;
   return out;
+}
+
+/**
+ * Whether a node with `proto` (all but its edges) and these edge names is `imported`, field for
+ * field (the same values: the IR never edits a proto in place, it makes a new one).
+ */
+function saysTheSame(imported: NodeProto, proto: NodeProto, inputs: readonly string[], outputs: readonly string[]): boolean {
+  if (!sameNames(imported.input, inputs) || !sameNames(imported.output, outputs)) return false;
+  const a = proto as Record<string, unknown>;
+  const b = imported as Record<string, unknown>;
+  let fields = 0;
+  for (const key in a) {
+    if (a[key] !== b[key]) return false;
+    fields++;
+  }
+  for (const key in b) if (key !== "input" && key !== "output") fields--;
+  return fields === 0;
+}
+
+function sameNames(imported: readonly string[] | undefined, names: readonly string[]): boolean {
+  if (imported === undefined) return names.length === 0;
+  if (imported.length !== names.length) return false;
+  for (let i = 0; i < names.length; i++) if (imported[i] !== names[i]) return false;
+  return true;
 }
 
 function exportAttribute(a: AttributeProto, subgraphs: ReadonlyMap<string, Graph>): AttributeProto {

@@ -16,6 +16,7 @@ import { closeSync, openSync } from "node:fs";
 import { OnnxFormatError } from "./errors.js";
 import { FileRange, SourceFile, readExactlySync } from "./fileRange.js";
 import { isReserved, messageDesc, WireType, type FieldDesc, type MessageDesc } from "./schema.js";
+import { KEEP_MAX, keepEncoding } from "./keptEncoding.js";
 import type { ModelProto, OnnxMessages } from "./types.js";
 
 /** Deepest message nesting accepted; real models (subgraphs in subgraphs) stay far below it. */
@@ -41,6 +42,10 @@ interface State {
   readonly skip: ReadonlySet<FieldDesc> | null;
   /** Set when a TensorProto says its data is external (so a reader knows whether to look). */
   external: boolean;
+  /** Whether NodeProtos keep the bytes they are decoded from (DecodeOptions.keepNodeEncodings). */
+  readonly keep: boolean;
+  /** Inside a kept node: `bytes` fields are views of the window (readKeptNode made it hold the node). */
+  viewBytes: boolean;
 }
 
 export interface DecodeOptions {
@@ -50,6 +55,12 @@ export interface DecodeOptions {
    * hold is not even read. A skipped field's contents are not checked, and the result lacks it.
    */
   skip?: readonly string[];
+  /**
+   * Keep the bytes of each NodeProto without subgraphs (keptEncoding.ts): the encoder writes them
+   * again instead of encoding the node, and the node is frozen, deep. Ignored with `skip` (the bytes
+   * would hold what the object lacks).
+   */
+  keepNodeEncodings?: boolean;
 }
 
 function skipSet(options: DecodeOptions | undefined): ReadonlySet<FieldDesc> | null {
@@ -64,6 +75,10 @@ function skipSet(options: DecodeOptions | undefined): ReadonlySet<FieldDesc> | n
   );
 }
 
+function keeping(options: DecodeOptions | undefined): boolean {
+  return options?.keepNodeEncodings === true && skipSet(options) === null;
+}
+
 /**
  * Positioned reads of a file into a window buffer. Reads that follow on from the last one grow
  * (a run of small fields: nodes), reads that jump (past a weight) start small again.
@@ -75,6 +90,8 @@ class FileWindow {
   private store = new Uint8Array(0);
   private lastStart = -1;
   private lastEnd = -1;
+  /** Set when something keeps a view of the window's memory: the next read goes to new memory. */
+  pinned = false;
 
   constructor(
     readonly fd: number,
@@ -87,7 +104,10 @@ class FileWindow {
     const onward = pos >= this.lastStart && pos <= this.lastEnd;
     this.chunk = onward ? Math.min(this.chunk * 2, FileWindow.MAX) : FileWindow.MIN;
     const want = Math.min(Math.max(n, this.chunk), this.file.size - pos);
-    if (this.store.length < want) this.store = new Uint8Array(Math.max(want, FileWindow.MIN));
+    if (this.pinned || this.store.length < want) {
+      this.store = new Uint8Array(Math.max(want, FileWindow.MIN));
+      this.pinned = false;
+    }
     const buf = this.store.subarray(0, want);
     readExactlySync(this.fd, buf, pos, this.file.path);
     this.lastStart = pos;
@@ -343,6 +363,7 @@ function readOne(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: num
   if (f.kind === "message") {
     const len = readLength(s, end, desc, f, at);
     if (depth >= MAX_DEPTH) fail(`messages nested deeper than ${MAX_DEPTH} levels (${where(desc, f)})`, at);
+    if (s.keep && f.message === NODE && len <= KEEP_MAX) return readKeptNode(s, len, depth);
     // A singular message seen twice is merged, as protobuf specifies.
     const existing = f.repeated ? undefined : (target[f.name] as Obj | undefined);
     const obj: Obj = existing ?? {};
@@ -355,7 +376,7 @@ function readOne(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: num
     const len = readLength(s, end, desc, f, at);
     const start = s.pos;
     s.pos += len;
-    if (s.window === null) return s.buf.subarray(start, start + len);
+    if (s.window === null || s.viewBytes) return s.buf.subarray(start - s.base, start - s.base + len);
     // From a file: a large weight stays where it is; anything else is copied out of the window,
     // which the next read reuses.
     if (f.lazy && len >= LAZY_MIN) return new FileRange(s.window.file, start, len);
@@ -365,6 +386,28 @@ function readOne(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: num
     return s.buf.slice(start - s.base, start - s.base + len);
   }
   return readNumeric(s, end, desc, f, at);
+}
+
+const NODE = messageDesc("onnx.NodeProto");
+
+/**
+ * A NodeProto of `len` bytes at `s.pos` that keeps the bytes it is decoded from when it has no
+ * subgraph (keptEncoding.ts). The whole node is made readable first, so the bytes are one view of
+ * the window (which then is not reused), and its `bytes` fields are views into them.
+ */
+function readKeptNode(s: State, len: number, depth: number): Obj {
+  const start = s.pos;
+  need(s, len);
+  const obj: Obj = {};
+  const outer = s.viewBytes;
+  s.viewBytes = true;
+  decodeFields(s, NODE, start + len, obj, depth + 1);
+  s.viewBytes = outer;
+  const attrs = obj.attribute as Obj[] | undefined;
+  if (attrs?.some((a) => a.g !== undefined || a.graphs !== undefined)) return obj; // a body: the IR exports it
+  keepEncoding(obj, s.buf.subarray(start - s.base, start - s.base + len));
+  if (s.window !== null) s.window.pinned = true;
+  return obj;
 }
 
 function clearOneof(target: Obj, f: FieldDesc): void {
@@ -390,6 +433,8 @@ export function decodeMessage(typeName: string, bytes: Uint8Array, options?: Dec
     window: null,
     skip: skipSet(options),
     external: false,
+    keep: keeping(options),
+    viewBytes: false,
   };
   const out: Obj = {};
   decodeFields(s, messageDesc(typeName), buf.length, out, 0);
@@ -417,7 +462,7 @@ export function decodeModelFileInfo(file: string, options?: DecodeOptions): { mo
   try {
     const source = SourceFile.fromDescriptor(file, fd);
     const empty = new Uint8Array(0);
-    const s: State = { buf: empty, node: Buffer.from(empty.buffer), view: new DataView(empty.buffer), base: 0, pos: 0, window: new FileWindow(fd, source), skip, external: false };
+    const s: State = { buf: empty, node: Buffer.from(empty.buffer), view: new DataView(empty.buffer), base: 0, pos: 0, window: new FileWindow(fd, source), skip, external: false, keep: keeping(options), viewBytes: false };
     const out: Obj = {};
     decodeFields(s, messageDesc("onnx.ModelProto"), source.size, out, 0);
     return { model: out as ModelProto, external: s.external };

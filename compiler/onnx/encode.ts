@@ -19,6 +19,7 @@ import { BIG_BYTES, Writer, varint32Size, varint64Size } from "./writer.js";
 import { FileRange, readExactlySync, type Part } from "./fileRange.js";
 import { closeSync } from "node:fs";
 import type { ModelProto, OnnxMessages } from "./types.js";
+import { keptEncoding } from "./keptEncoding.js";
 
 /** Protobuf (C++, and so onnxruntime) refuses messages of 2 GiB or more. */
 const MAX_MESSAGE = 2 ** 31 - 1;
@@ -164,11 +165,21 @@ function inFieldOrder(desc: MessageDesc, obj: Record<string, unknown>): boolean 
   return ordered;
 }
 
+/** NodeProtos may carry the bytes they were decoded from (keptEncoding.ts): those are written as they are. */
+const NODE = messageDesc("onnx.NodeProto");
+
 /** Size of a message body; records it in `sizes` at the position the writer will look for it. */
 function sizeMessage(st: SizeState, desc: MessageDesc, obj: unknown, depth: number): number {
   if (!isMessageObject(obj)) throw new PathError([], `expected a ${desc.name} object, got ${describe(obj)}`);
   if (depth > MAX_DEPTH) throw new PathError([], `messages nested deeper than ${MAX_DEPTH} levels (is there a cycle?)`);
   const slot = st.sizes.length;
+  if (desc === NODE) {
+    const kept = keptEncoding(obj);
+    if (kept !== undefined) {
+      st.sizes.push(kept.length);
+      return kept.length;
+    }
+  }
   st.sizes.push(0);
   let total = 0;
   if (inFieldOrder(desc, obj)) {
@@ -284,6 +295,10 @@ function writeScalar(w: Writer, f: FieldDesc, v: unknown): void {
 
 function writeMessage(w: Writer, desc: MessageDesc, obj: Record<string, unknown>): void {
   w.cursor++; // this message's own size, read by the caller before the call
+  if (desc === NODE) {
+    const kept = keptEncoding(obj); // what sizeMessage found (a kept node is frozen)
+    if (kept !== undefined) return w.raw(kept);
+  }
   // The same choice as sizeMessage made (the object has not changed since), so the same order.
   if (inFieldOrder(desc, obj)) {
     for (const key in obj) {

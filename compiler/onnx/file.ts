@@ -9,7 +9,7 @@
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { BackgroundCopy, commitTemporary, nodeCrypto, writeTemporary } from "../../common/index.js";
-import { decodeModelFileInfo } from "./decode.js";
+import { decodeModelFileInfo, type DecodeOptions } from "./decode.js";
 import { encodeModelParts } from "./encode.js";
 import { OnnxFormatError } from "./errors.js";
 import { checkExternalData, externalDataRefs, placeExternalData, removeAll } from "./externalData.js";
@@ -64,8 +64,11 @@ function withPath(file: string, e: unknown): unknown {
   return e instanceof OnnxFormatError ? new OnnxFormatError(`${file}: ${e.message}`, e.offset) : e;
 }
 
-/** Reads, decodes and checks a model file, leaving its weights in the file. */
-export async function readModelFile(file: string): Promise<ReadModelResult> {
+/**
+ * Reads, decodes and checks a model file, leaving its weights in the file. With
+ * `keepNodeEncodings` (decode.ts), nodes keep their bytes for a faster write, and are frozen.
+ */
+export async function readModelFile(file: string, options: Pick<DecodeOptions, "keepNodeEncodings"> = {}): Promise<ReadModelResult> {
   let st;
   try {
     st = await stat(file);
@@ -78,7 +81,7 @@ export async function readModelFile(file: string): Promise<ReadModelResult> {
   let model: ModelProto;
   let external: boolean;
   try {
-    ({ model, external } = decodeModelFileInfo(file));
+    ({ model, external } = decodeModelFileInfo(file, options));
   } catch (e) {
     if (e instanceof OnnxFormatError) throw new OnnxFormatError(`${file}: not a valid ONNX model: ${e.message}`, e.offset);
     const code = (e as NodeJS.ErrnoException).code;

@@ -31,6 +31,7 @@ export function copyNode(model: IrModel, graph: Graph, node: Node, inputs: (Valu
   if (proto.name) proto.name = `${prefix}/${proto.name}`;
   const outNames = node.outputs.map((v) => (v ? freshCopyName(model, prefix, v.name) : ""));
   const clone = graph.addNode(proto, inputs, outNames, node.outputs.map((v) => v?.type ?? null));
+  clone.imported = node.imported; // the copy may end up as the node was (optimize/names.ts)
   node.outputs.forEach((v, i) => {
     const c = clone.outputs[i];
     if (v && c) map.values.set(v, c);
@@ -70,6 +71,7 @@ export function cloneSubgraph(sub: Graph, parent: Graph, owner: Node, map: CopyM
   for (const node of toposort(sub).order) {
     const clone = g.addNode({ ...node.proto }, node.inputs.map(local), node.outputs.map((v) => v?.name ?? ""), node.outputs.map((v) => v?.type ?? null));
     clone.order = node.order;
+    clone.imported = node.imported;
     map.nodes.set(node, clone);
     node.outputs.forEach((v, i) => {
       if (v && clone.outputs[i]) {
