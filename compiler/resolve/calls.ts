@@ -62,7 +62,7 @@ export function callModule(ctx: Context, pass: Pass, m: Module, args: Value[], a
     if (index >= 0 && (r.kind === "initializer" || ctx.tree.origins.of(r) === "const")) return state.slotValue(node, index) ?? r;
     return state.readValue(r);
   };
-  const map = spliceCall(ctx.b, how.nodes, m.path.replace(/\./g, "/"), external);
+  const map = spliceCall(ctx.b, how.nodes, m.path.replace(/\./g, "/"), (n) => ctx.refs.originalInputs(n), external);
   const result = (v: Value): Value => map.values.get(v) ?? replace.get(v) ?? state.readValue(v);
   const out = ctx.refs.primaryOf(m, "output");
   if (out.port) return tensorVal(result(out.port.value));
@@ -125,7 +125,7 @@ function callable(ctx: Context, m: Module, span: Span): Callable {
     const n = stack.pop()!;
     for (const o of n.outputs) {
       if (!o) continue;
-      for (const u of o.uses) {
+      for (const u of ctx.refs.originalUses(o)) {
         const c = u.node;
         if (c.graph !== main || inside.has(c) || downstream.has(c) || !ctx.original.nodes.has(c)) continue;
         downstream.add(c);
@@ -138,7 +138,7 @@ function callable(ctx: Context, m: Module, span: Span): Callable {
   // name, around another), and a copy of them with an argument in place of that value would
   // compute something no call of the PyTorch module computes.
   for (const n of nodes) {
-    for (const v of n.inputs) {
+    for (const v of ctx.refs.originalInputs(n)) {
       const from = v?.resolve().producer;
       if (!v || !from || inside.has(from) || !downstream.has(from)) continue;
       fail("E0209", `\`${m.displayPath}\` cannot be called: it reads \`${v.resolve().name}\`, which the model computes from the module's own results`, span,

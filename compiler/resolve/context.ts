@@ -40,9 +40,10 @@ export class Context {
   readonly passByName = new Map<string, Pass>();
   /** Passes written with an index (`pass patched[l]`), by name and index, as they ran. */
   readonly passFamilies = new Map<string, Map<number, Pass>>();
-  /** The `pass` blocks of the script, run or not yet. */
   /** The `pass` statements of the script (top level and in loops), run or not yet. */
   readonly namedPasses: PassStmt[];
+  /** Whether the model has control-flow bodies (If, Loop): then no pass computes in place. */
+  private readonly hasBodies: boolean;
   /** The pass of statements outside `pass` blocks (`main`), when there is one. */
   defaultPass: Pass | null = null;
 
@@ -67,6 +68,7 @@ export class Context {
     this.b = new Builder(model, graph);
     this.refs = new References(model, input.tree);
     this.namedPasses = passStatements(input.script.statements);
+    this.hasBodies = order.some((n) => n.subgraphs.size > 0);
     this.budget = new Budget(input.limits, () => graph.nodes.size);
     this.b.limitNodes(input.limits.maxNodes);
   }
@@ -76,7 +78,10 @@ export class Context {
    * (`inputs`), which passes with the same overrides share.
    */
   newPass(name: string, span: Span | null, inputs: { input: Value; value: Value; from: string }[] = [], family?: { name: string; index: number }): Pass {
-    const state = new PassState(name, this.model, this.slotIds, span, this.originals, inputs.length > 0 ? this.baseFor(inputs) : null);
+    const base = inputs.length > 0 ? this.baseFor(inputs) : null;
+    // The only pass of the script computes on the model's own nodes (splice/passes.ts).
+    const inPlace = this.namedPasses.length === 0 && base === null && this.passes.length === 0 && !this.hasBodies;
+    const state = new PassState(name, this.model, this.slotIds, span, this.originals, base, name, inPlace);
     for (const o of inputs) state.overrides.push({ input: o.input.name, from: o.from });
     const pass: Pass = { name, state, exports: new Map(), finished: false };
     this.passes.push(pass);

@@ -2,7 +2,7 @@
 // resolved against the module tree. Port semantics are in docs/language.md ("Port semantics").
 
 import { fail, suggest, type Span } from "../../common/index.js";
-import type { Graph, IrModel, Use, Value } from "../ir/index.js";
+import type { Graph, IrModel, Node, Use, Value } from "../ir/index.js";
 import { bodyScopes, foldedConvOf, frozenEdges, homeScope, modulePorts, moduleParams, primaryPort, type Edges, type Module, type ModuleTree, type ParamInfo, type Port, type PortChoice, type Refusal } from "../modules/index.js";
 import type { PortInstance, PortRef } from "../splice/index.js";
 
@@ -27,6 +27,16 @@ export class References {
     readonly tree: ModuleTree,
   ) {
     this.edges = frozenEdges(model.graph);
+  }
+
+  /** A node's inputs before the script changed anything (a patch of a pass in place rewires them). */
+  originalInputs(n: Node): readonly (Value | null)[] {
+    return this.edges.inputs(n);
+  }
+
+  /** A value's consumers before the script changed anything. */
+  originalUses(v: Value): readonly Use[] {
+    return this.edges.uses(v);
   }
 
   private uses(v: Value): Use[] {
