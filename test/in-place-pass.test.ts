@@ -1,0 +1,102 @@
+// A script with one pass computes on the model's own nodes (compiler/splice/passes.ts, `inPlace`);
+// a script with `pass` statements copies what each pass changes. The same statements in a `pass`
+// block of their own mean the same thing, so each script here is compiled both ways and must give
+// the same diagnostics and, run, the same saves and model outputs. The scripts are the cases where
+// in place could differ: a read before and after a patch of the same place, a read upstream of a
+// later patch (W0001), patches of overlapping ports, a module call after patches of its weights and
+// of its own activations, a patched model output, a selection pushed towards the inputs, a cycle.
+// (PyTorch's own numbers for such scripts are in test/cases; this checks the two ways agree on more.)
+
+import assert from "node:assert/strict";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { compile, encodeModel, type Diagnostic } from "../compiler/index.js";
+import { Runtime, readNpy, type Tensor } from "../runtime/index.js";
+import { assertClose, ROOT } from "./helpers.js";
+
+const MODEL = path.join(ROOT, "test/fixtures/gpt2/model.onnx");
+const INPUT_IDS = path.join(ROOT, "test/fixtures/gpt2/cases/module_call_state/input_ids.npy");
+
+const scripts: Record<string, string> = {
+  "a read before and after a patch of the same place": `
+let x = transformer.h[0].mlp.output
+transformer.h[0].mlp.output = x * 2
+save before = x
+save after = transformer.h[0].mlp.output
+save next = transformer.h[1].output
+`,
+  "a read upstream of a later patch (W0001)": `
+save late = transformer.h[2].output
+save first = transformer.h[0].attn.output
+transformer.h[0].output *= 0.5
+`,
+  "overlapping ports patched in turn": `
+transformer.h[1].mlp.output *= 2
+transformer.h[1].output *= 0.5
+transformer.h[2].input = transformer.h[2].input + 1
+save entering = transformer.h[2].ln_1.input
+save leaving = transformer.h[2].output
+`,
+  "a module call after patches of its weights and its own activations": `
+transformer.h[3].mlp.c_fc.weight *= 0.5
+transformer.h[3].mlp.c_fc.output *= 0
+transformer.ln_f.weight *= 2
+transformer.ln_f.output *= 0.5
+save called = transformer.h[3].mlp(transformer.h[2].output)
+save lens = lm_head(transformer.ln_f(transformer.h[1].output))
+`,
+  "a patched model output and a selection": `
+lm_head.output *= 0.25
+save last = transformer.h[3].output[:, -1]
+save logits = lm_head.output
+`,
+  "every layer, in a loop": `
+for l in 0..len(transformer.h) {
+  save mlp[l] = transformer.h[l].mlp.output
+}
+for l in 0..len(transformer.h) {
+  transformer.h[l].mlp.output *= 0.5
+}
+`,
+};
+
+const codes = (ds: readonly Diagnostic[]) => ds.map((d) => `${d.code} ${d.span?.offset ?? ""}`);
+
+/** The compiled model's outputs, in the manifest's order (saves are named by their pass in a pass). */
+async function runCompiled(source: string, input: Tensor): Promise<{ diagnostics: string[]; outputs: Tensor[] | null }> {
+  const r = await compile({ source, filename: "s.intv", model: MODEL });
+  if (!r.model) return { diagnostics: codes(r.diagnostics), outputs: null };
+  const runtime = await Runtime.load(encodeModel(r.model), { intraOpNumThreads: 1 });
+  try {
+    const { outputs } = await runtime.run({ input_ids: input });
+    return { diagnostics: codes(r.diagnostics), outputs: [...outputs.values()] };
+  } finally {
+    await runtime.release();
+  }
+}
+
+describe("a single pass computed in place means what the same pass computed on copies means", () => {
+  for (const [what, script] of Object.entries(scripts)) {
+    test(what, async () => {
+      const input = await readNpy(INPUT_IDS);
+      const inPlace = await runCompiled(script, input);
+      // The same statements in a pass block: offsets move by the block's first line.
+      const head = "pass p {\n";
+      const copied = await runCompiled(`${head}${script}}\n`, input);
+      assert.deepEqual(copied.diagnostics.map((d) => d.replace(/ \d+$/, (o) => ` ${Number(o) - head.length}`)), inPlace.diagnostics);
+      assert.ok(inPlace.outputs && copied.outputs, "compiles");
+      assert.equal(inPlace.outputs.length, copied.outputs.length);
+      inPlace.outputs.forEach((t, i) => assertClose(t, copied.outputs![i]!, 0, 0, `output ${i}`));
+    });
+  }
+
+  test("a cycle is refused the same way", async () => {
+    const script = "transformer.h[1].output = transformer.h[3].output\n";
+    const inPlace = await compile({ source: script, filename: "s.intv", model: MODEL });
+    const copied = await compile({ source: `pass p {\n${script}}\n`, filename: "s.intv", model: MODEL });
+    const errors = (ds: readonly Diagnostic[]) => ds.filter((d) => d.severity === "error").map((d) => `${d.code}: ${d.message} | ${(d.labels ?? []).map((l) => l.message).join(" | ")}`);
+    assert.ok(!inPlace.model && !copied.model, "refused");
+    assert.deepEqual(errors(inPlace.diagnostics), errors(copied.diagnostics));
+    assert.ok(errors(inPlace.diagnostics).length > 0);
+  });
+});
