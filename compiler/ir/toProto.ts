@@ -2,7 +2,7 @@
 // unmodified model exports to the same bytes it was imported from.
 
 import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, TypeProto, ValueInfoProto } from "../onnx/index.js";
-import type { Graph, Value } from "./graph.js";
+import type { Graph, Node, Value } from "./graph.js";
 import type { IrModel } from "./fromProto.js";
 import { toposort } from "./toposort.js";
 import type { ValueType } from "./types.js";
@@ -37,10 +37,10 @@ function exportGraph(g: Graph, original: GraphProto): GraphProto {
   if (cyclic.length > 0) throw new InternalError(`graph \`${original.name ?? ""}\` has a cycle at export`);
   const out: GraphProto = { ...original };
   out.node = order.map((node) => {
+    const imported = node.imported;
+    if (imported !== null && node.subgraphs.size === 0 && saysTheSame(imported, node)) return imported;
     const inputs = node.inputs.map((v) => (v ? v.resolve().name : ""));
     const outputs = node.outputs.map((v) => (v ? v.name : ""));
-    const imported = node.imported;
-    if (imported !== null && node.subgraphs.size === 0 && saysTheSame(imported, node.proto, inputs, outputs)) return imported;
     // The fields in field-number order (input, output, then the rest as imported or built: the
     // IR holds the edges, not the proto), which the encoder visits fastest (encode.ts).
     const { input: _input, output: _output, ...rest } = node.proto;
@@ -92,12 +92,26 @@ function exportGraph(g: Graph, original: GraphProto): GraphProto {
 }
 
 /**
- * Whether a node with `proto` (all but its edges) and these edge names is `imported`, field for
- * field (the same values: the IR never edits a proto in place, it makes a new one).
+ * Whether `node` says what `imported` says, field for field: the same edges (by name, as exported)
+ * and the same values in every other field (the IR never edits a proto in place, it makes a new
+ * one). Compared without building the node's name arrays: most nodes are unchanged.
  */
-function saysTheSame(imported: NodeProto, proto: NodeProto, inputs: readonly string[], outputs: readonly string[]): boolean {
-  if (!sameNames(imported.input, inputs) || !sameNames(imported.output, outputs)) return false;
-  const a = proto as Record<string, unknown>;
+function saysTheSame(imported: NodeProto, node: Node): boolean {
+  const ins = imported.input;
+  const n = node.inputs.length;
+  if ((ins?.length ?? 0) !== n) return false;
+  for (let i = 0; i < n; i++) {
+    const v = node.inputs[i];
+    if (ins![i] !== (v ? v.resolve().name : "")) return false;
+  }
+  const outs = imported.output;
+  const m = node.outputs.length;
+  if ((outs?.length ?? 0) !== m) return false;
+  for (let i = 0; i < m; i++) {
+    const v = node.outputs[i];
+    if (outs![i] !== (v ? v.name : "")) return false;
+  }
+  const a = node.proto as Record<string, unknown>;
   const b = imported as Record<string, unknown>;
   let fields = 0;
   for (const key in a) {
@@ -106,13 +120,6 @@ function saysTheSame(imported: NodeProto, proto: NodeProto, inputs: readonly str
   }
   for (const key in b) if (key !== "input" && key !== "output") fields--;
   return fields === 0;
-}
-
-function sameNames(imported: readonly string[] | undefined, names: readonly string[]): boolean {
-  if (imported === undefined) return names.length === 0;
-  if (imported.length !== names.length) return false;
-  for (let i = 0; i < names.length; i++) if (imported[i] !== names[i]) return false;
-  return true;
 }
 
 function exportAttribute(a: AttributeProto, subgraphs: ReadonlyMap<string, Graph>): AttributeProto {
