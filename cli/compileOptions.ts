@@ -3,8 +3,8 @@
 
 import { open } from "node:fs/promises";
 import type { OptionSpec, ParsedArgs } from "./args.js";
-import { UsageError } from "./args.js";
 import { CliError } from "./output.js";
+import { scriptArgument } from "./compileTargets.js";
 import type { CompileOptions } from "../compiler/index.js";
 
 export const COMPILE_OPTIONS: readonly OptionSpec[] = [
@@ -36,13 +36,6 @@ async function readAtMost(file: string, max: number): Promise<Uint8Array> {
   } finally {
     await fh.close();
   }
-}
-
-/** The script's path (the first argument), which must not be a model. */
-export function scriptArgument(args: ParsedArgs): string {
-  const script = args.positionals[0]!;
-  if (/\.onnx$/i.test(script)) throw new UsageError(`\`${script}\` is a model; the first argument is the script (.intv)`);
-  return script;
 }
 
 /** Read the script and build the compiler's options; a missing file is one clear error. */

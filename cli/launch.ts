@@ -9,12 +9,18 @@
 
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { OptionSpec, PositionalSpec } from "./args.js";
 import { runCached } from "./codeCache.js";
+import { startEarlyCopy } from "./earlyCopy.js";
 
 declare const INTV_COMMANDS: readonly string[];
+/** `intv compile`'s options and positionals (names and values only), written in as INTV_COMMANDS is. */
+declare const INTV_COMPILE_ARGS: { options: readonly OptionSpec[]; positionals: readonly PositionalSpec[] };
 
 const argv = process.argv.slice(2);
 if (argv[0] !== undefined && INTV_COMMANDS.includes(argv[0])) {
+  // A large model's copy starts now, beside the loading of the command line (cli/earlyCopy.ts).
+  if (argv[0] === "compile") startEarlyCopy(argv.slice(1), INTV_COMPILE_ARGS.options, INTV_COMPILE_ARGS.positionals);
   runCached(path.join(path.dirname(fileURLToPath(import.meta.url)), "cli.cjs"), argv);
 } else {
   // Left as an import of the file next to this one (tools/bundle.ts keeps it out of this bundle).

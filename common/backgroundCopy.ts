@@ -31,28 +31,52 @@ export interface FileIdentity {
   readonly mtimeNs: bigint;
 }
 
+/**
+ * A copy just started, as plain data: what the installed `intv` hands to the command it loads
+ * after starting the copy (cli/earlyCopy.ts), whose BackgroundCopy class is another module's.
+ */
+export interface StartedCopy {
+  /** Absolute paths of the file copied and of the file the copy is meant to become. */
+  readonly input: string;
+  readonly output: string;
+  /** The temporary file being written. */
+  readonly tmp: string;
+  /** The input's identity when the copy started. */
+  readonly before: FileIdentity;
+  /** Settles when the copy has ended: true when it succeeded. */
+  readonly copied: Promise<boolean>;
+}
+
+/**
+ * Starts copying the file at `input` to a new temporary file next to `output`; undefined when it
+ * is smaller than `minBytes` or not a file.
+ */
+export function beginCopy(input: string, output: string, minBytes = BACKGROUND_COPY_MIN): StartedCopy | undefined {
+  const before = statSync(input, { bigint: true, throwIfNoEntry: false });
+  if (before === undefined || !before.isFile() || Number(before.size) < minBytes) return undefined;
+  const tmp = temporaryPath(output);
+  // A failure (a missing folder, a full disk) is not reported here: the caller then writes its
+  // output the ordinary way, which reports it in its own words.
+  const copied = new Promise<boolean>((resolve) => copyFile(input, tmp, constants.COPYFILE_EXCL, (e) => resolve(e === null)));
+  return { input: path.resolve(input), output: path.resolve(output), tmp, before, copied };
+}
+
 /** A copy of a file being made in the background (see above). */
 export class BackgroundCopy {
   private removed = false;
+  readonly input: string;
+  readonly output: string;
+  readonly tmp: string;
+  private readonly before: FileIdentity;
+  private readonly copied: Promise<boolean>;
 
-  private constructor(
-    /** Absolute paths of the file copied and of the file the copy is meant to become. */
-    readonly input: string,
-    readonly output: string,
-    /** The temporary file being written. */
-    readonly tmp: string,
-    private readonly before: FileIdentity,
-    /** Settles when the copy has ended: true when it succeeded. */
-    private readonly copied: Promise<boolean>,
-  ) {}
+  private constructor(started: StartedCopy) {
+    ({ input: this.input, output: this.output, tmp: this.tmp, before: this.before, copied: this.copied } = started);
+  }
 
-  /** Starts copying `input` to a new temporary file next to `output`; `before` is `input`'s stat. */
-  static start(input: string, output: string, before: FileIdentity): BackgroundCopy {
-    const tmp = temporaryPath(output);
-    // A failure (a missing folder, a full disk) is not reported here: the caller then writes its
-    // output the ordinary way, which reports it in its own words.
-    const copied = new Promise<boolean>((resolve) => copyFile(input, tmp, constants.COPYFILE_EXCL, (e) => resolve(e === null)));
-    return new BackgroundCopy(path.resolve(input), path.resolve(output), tmp, before, copied);
+  /** The copy `started` (beginCopy), to finish, discard or abandon. */
+  static adopt(started: StartedCopy): BackgroundCopy {
+    return new BackgroundCopy(started);
   }
 
   /**
@@ -97,7 +121,6 @@ export class BackgroundCopy {
  * than `minBytes` or not a file.
  */
 export function startBackgroundCopy(input: string, output: string, minBytes = BACKGROUND_COPY_MIN): BackgroundCopy | undefined {
-  const before = statSync(input, { bigint: true, throwIfNoEntry: false });
-  if (before === undefined || !before.isFile() || Number(before.size) < minBytes) return undefined;
-  return BackgroundCopy.start(input, output, before);
+  const started = beginCopy(input, output, minBytes);
+  return started === undefined ? undefined : BackgroundCopy.adopt(started);
 }

@@ -9,4 +9,4 @@ export {
   commitTemporary, removeStaleTemporaries, temporaryPath, writeAtomically, writeTemporary, STALE_TEMPORARY_MS, type FileData, type OpenFile, type WriteOptions,
 } from "./atomicWrite.js";
 export { nodeChildProcess, nodeCrypto } from "./builtins.js";
-export { BACKGROUND_COPY_MIN, BackgroundCopy, startBackgroundCopy, type FileIdentity } from "./backgroundCopy.js";
+export { BACKGROUND_COPY_MIN, BackgroundCopy, beginCopy, startBackgroundCopy, type FileIdentity, type StartedCopy } from "./backgroundCopy.js";

@@ -26,6 +26,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build, type BuildOptions, type Metafile } from "esbuild";
+import type { OptionSpec, PositionalSpec } from "../cli/args.js";
 import { commands } from "../cli/commands/index.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -77,11 +78,21 @@ export async function bundle(): Promise<void> {
     entryPoints: { intv: "dist/cli/launch.js" },
     outdir: OUT,
     format: "esm",
-    define: { INTV_COMMANDS: JSON.stringify(commands.map((c) => c.name)) },
+    define: { INTV_COMMANDS: JSON.stringify(commands.map((c) => c.name)), INTV_COMPILE_ARGS: JSON.stringify(compileArgs()) },
     // Its import of the CLI's ES modules stays an import, of the library build's cli.js.
     plugins: [{ name: "cli-entry", setup: (b) => b.onResolve({ filter: /^\.\/process\.js$/ }, () => ({ path: "./cli.js", external: true })) }],
   });
   writeFileSync(path.join(OUT, "LICENSES.md"), licenses(bundledPackages([library.metafile, cli.metafile])));
+}
+
+/** `intv compile`'s options and positionals without their help texts, for the launcher (cli/earlyCopy.ts). */
+function compileArgs(): { options: OptionSpec[]; positionals: PositionalSpec[] } {
+  const compile = commands.find((c) => c.name === "compile");
+  if (!compile) throw new Error("no `compile` command");
+  return {
+    options: compile.options.map(({ name, short, value, repeat, required }) => ({ name, short, value, repeat, required, description: "" })),
+    positionals: compile.positionals.map(({ name, optional }) => ({ name, optional })),
+  };
 }
 
 /** The packages whose code the builds include. */

@@ -1,12 +1,13 @@
 // `intv compile`: write the instrumented model (atomically; never over the input model).
 
-import { statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import { commitTemporary, removeStaleTemporaries, startBackgroundCopy, writeTemporary } from "../../common/index.js";
+import { BackgroundCopy, commitTemporary, removeStaleTemporaries, startBackgroundCopy, writeTemporary, type StartedCopy } from "../../common/index.js";
+import type { CompileOptions } from "../../compiler/index.js";
 import type { Command } from "../command.js";
-import { COMPILE_OPTIONS, compileOptionsFrom, scriptArgument } from "../compileOptions.js";
-import { UsageError } from "../args.js";
+import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
+import { compileTargets, copiesModel, type CompileTargets } from "../compileTargets.js";
+import { takeEarlyCopy } from "../earlyCopy.js";
 import { sameFile, writeProblem } from "../files.js";
 import { CliError, EXIT, printDiagnostics } from "../output.js";
 import { TRITON_OPTIONS, tritonModelPath, writeTritonConfig } from "./compileTriton.js";
@@ -31,41 +32,30 @@ export const compileCommand: Command = {
     ...TRITON_OPTIONS,
   ],
   async run(args, io) {
-    // Every check of the arguments that needs neither the compiler nor the script's text comes
-    // first, so that the copy below can start before the compiler is loaded (60 ms of a compile,
-    // which the copy then runs beside) and a usage error never waits for a copy.
-    const script = scriptArgument(args);
-    const modelPath = args.string("model")!;
+    // The arguments are checked before anything is read (compileTargets.ts), so that the copy
+    // below starts before the compiler is loaded (60 ms, which the copy then runs beside) and a
+    // usage error never waits for a copy. With --triton, the output's folder is made only once the
+    // script has been read (a missing script makes nothing), and checked again with it.
+    // The installed `intv` may have started the copy below already, before it loaded this
+    // (cli/earlyCopy.ts): taken first, so that an error on the way does not leave it behind.
+    const early = takeEarlyCopy();
+    let targets: CompileTargets;
+    let tritonOptions: CompileOptions | undefined;
     const triton = args.string("triton");
-    if (triton === undefined && args.string("output") === undefined) throw new UsageError("missing option `--output OUT.onnx` (or `--triton DIR`)");
-    // --triton's folder is made only once the script has been read (a missing script makes nothing).
-    const tritonOptions = triton === undefined ? undefined : await compileOptionsFrom(args);
-    const out = args.string("output") ?? (await tritonModelPath(triton!, args, script));
-    const manifestPath = args.string("manifest");
-    const externalData = args.string("external-data");
-    if (sameFile(out, modelPath)) throw new UsageError(`-o \`${out}\` is the input model; intv never overwrites it`);
-    if (sameFile(out, script)) throw new UsageError(`-o \`${out}\` is the script`);
-    // --manifest could name the input model or the script too (found by test/reliability-files.test.ts).
-    if (manifestPath !== undefined) {
-      for (const [file, what] of [[modelPath, "the input model"], [script, "the script"], [out, "the output model"]] as const) {
-        if (sameFile(manifestPath, file)) throw new UsageError(`--manifest \`${manifestPath}\` is ${what}; intv never overwrites it`);
-      }
+    try {
+      targets = compileTargets(args);
+      tritonOptions = triton === undefined ? undefined : await compileOptionsFrom(args);
+      if (triton !== undefined && targets.out === undefined) targets = compileTargets(args, await tritonModelPath(triton, args, targets.script));
+    } catch (e) {
+      if (early !== undefined) BackgroundCopy.adopt(early).abandon();
+      throw e;
     }
-    if (externalData !== undefined) {
-      for (const [file, what] of [[modelPath, "the input model"], [script, "the script"], [out, "the output model"], [manifestPath, "the manifest"]] as const) {
-        if (file !== undefined && sameFile(externalData, file)) throw new UsageError(`--external-data \`${externalData}\` is ${what}; intv never overwrites it`);
-      }
-    }
-    const dataLocation = externalData === undefined ? undefined : externalDataLocation(externalData, out);
-    const sync = args.flag("fsync");
+    const { model: modelPath, manifest: manifestPath, dataLocation, sync } = targets;
+    const out = targets.out!;
     // A large model's output starts as a copy of it, made by the kernel on another thread while
     // the compile runs (common/backgroundCopy.ts); writeModelFile patches it into the compiled
-    // model, or removes it. Not with --fsync: writing from scratch flushes as it writes
-    // (compiler/onnx/stream.ts), and a copy would be flushed whole at the end, which measured
-    // slower (BENCHMARKS.md). Not when the script is not a file: that error comes at once
-    // (compileOptionsFrom). A copy left by a compile killed before (Ctrl-C) goes first.
-    removeStaleTemporaries(path.dirname(path.resolve(out)));
-    const copy = externalData === undefined && !sync && isFile(script) ? startBackgroundCopy(modelPath, out) : undefined;
+    // model, or removes it.
+    const copy = modelCopy(targets, early);
     try {
       // Loaded here, so that `intv --help` and other commands do not pay for the compiler.
       const { compile, hasErrors, writeModelFile, OnnxFormatError } = await import("../../compiler/index.js");
@@ -111,15 +101,20 @@ export const compileCommand: Command = {
   },
 };
 
-function isFile(file: string): boolean {
-  return statSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
-}
-
-/** `--external-data FILE` as a location relative to the output's folder (it must be inside it). */
-function externalDataLocation(file: string, out: string): string {
-  const location = path.relative(path.dirname(path.resolve(out)), path.resolve(file));
-  if (location === "" || location.split(path.sep).includes("..") || path.isAbsolute(location)) {
-    throw new UsageError(`--external-data \`${file}\` must be in the folder of -o \`${out}\` (or below it): the model refers to it by a relative path`);
+/**
+ * The copy of the model to write the output over, when the compile wants one (compileTargets.ts):
+ * the one the launcher started for these very files, else one started here. A copy the launcher
+ * started for other files (it read the arguments differently) is abandoned.
+ */
+function modelCopy(targets: CompileTargets, early: StartedCopy | undefined): BackgroundCopy | undefined {
+  const wanted = copiesModel(targets);
+  if (early !== undefined) {
+    const copy = BackgroundCopy.adopt(early);
+    if (wanted && early.input === path.resolve(targets.model) && early.output === path.resolve(targets.out)) return copy;
+    copy.abandon();
   }
-  return location.split(path.sep).join("/");
+  if (!wanted) return undefined;
+  // A copy left by a compile killed before (Ctrl-C) goes first (disk space).
+  removeStaleTemporaries(path.dirname(path.resolve(targets.out)));
+  return startBackgroundCopy(targets.model, targets.out);
 }
