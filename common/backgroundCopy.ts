@@ -97,16 +97,18 @@ export class BackgroundCopy {
 
   /**
    * Removes the copy now, without waiting for it to end: for a process about to exit (the copy
-   * goes on into a file without a name until then). The copy creates its file at once, on a
-   * thread of libuv's pool; were it to do so after this, the file is removed at exit. The process
-   * still ends only when the copy does: libuv finishes its pool's work before exiting (a rejected
-   * script of a large model takes about a `cp` longer; BENCHMARKS.md).
+   * goes on into a file without a name until then). The copy creates its file on a thread of
+   * libuv's pool; were it to do so after this, the file is removed when the copy ends, or at exit
+   * if that comes first. The process still ends only when the copy does: libuv finishes its
+   * pool's work before exiting (a rejected script of a large model takes about a `cp` longer;
+   * BENCHMARKS.md).
    */
   abandon(): void {
     if (this.removed) return;
     this.removed = true;
     const remove = (): void => rmSync(this.tmp, { force: true });
     remove();
+    void this.copied.then(remove);
     process.once("exit", remove);
   }
 

@@ -52,6 +52,14 @@ async function setUp(): Promise<{ dir: string; model: string; script: string }> 
 const launch = (args: string[]) => startEarlyCopy(args, compileCommand.options, compileCommand.positionals);
 /** The copy being handed over (earlyCopy.ts's global), without taking it: its file appears once libuv's thread creates it. */
 const pending = () => (globalThis as { [k: symbol]: StartedCopy | undefined })[Symbol.for("intv.compile.earlyCopy")];
+/**
+ * Once an abandoned copy has ended: its file, if the copy created it after it was abandoned (on
+ * libuv's thread, under load), is removed then.
+ */
+async function ended(started: StartedCopy): Promise<void> {
+  await started.copied;
+  await new Promise((resolve) => setImmediate(resolve));
+}
 const temporaries = (dir: string) => readdirSync(dir).filter((f) => f.startsWith(".intv-tmp"));
 const quiet = { stdout: { write: () => true }, stderr: { write: () => true, isTTY: false } };
 
@@ -101,10 +109,12 @@ describe("the copy started before the command line loads", () => {
     const other = path.join(dir, "other.onnx");
     const out = path.join(dir, "out.onnx");
     launch([script, "--model", model, "-o", other]);
-    assert.equal(pending()?.output, other);
+    const started = pending();
+    assert.equal(started?.output, other);
     assert.equal(await runCli(["compile", script, "--model", model, "-o", out], quiet), 0);
     assert.ok(existsSync(out));
     assert.ok(!existsSync(other));
+    await ended(started!);
     assert.deepEqual(temporaries(dir), []);
   });
 
@@ -114,9 +124,11 @@ describe("the copy started before the command line loads", () => {
     writeFileSync(bad, "save y = blocks[7].output\n");
     const out = path.join(dir, "out.onnx");
     launch([bad, "--model", model, "-o", out]);
-    assert.ok(pending());
+    const started = pending();
+    assert.ok(started);
     assert.equal(await runCli(["compile", bad, "--model", model, "-o", out], quiet), 1);
     assert.ok(!existsSync(out));
+    await ended(started);
     assert.deepEqual(temporaries(dir), []);
   });
 });
