@@ -9,6 +9,9 @@ import path from "node:path";
 import { UsageError, type ParsedArgs } from "./args.js";
 import { sameFile } from "./files.js";
 
+/** The options compileOptions.ts reads as positive integers. */
+const LIMIT_OPTIONS = ["max-source-bytes", "max-statements", "max-depth", "max-nodes"] as const;
+
 export interface CompileTargets {
   script: string;
   model: string;
@@ -55,6 +58,8 @@ export function compileTargets(args: ParsedArgs, tritonOut?: string): CompileTar
     }
   }
   const dataLocation = externalData === undefined || out === undefined ? undefined : externalDataLocation(externalData, out);
+  // The limits are read with the script (compileOptions.ts); their usage errors come here, first.
+  for (const limit of LIMIT_OPTIONS) args.positiveInt(limit);
   return { script, model, out, manifest, externalData, dataLocation, sync: args.flag("fsync") };
 }
 
@@ -66,7 +71,15 @@ export function compileTargets(args: ParsedArgs, tritonOut?: string): CompileTar
  * would make it wait). The copy itself is made only for a model of 64 MiB or more.
  */
 export function copiesModel(t: CompileTargets): t is CompileTargets & { out: string } {
-  return t.out !== undefined && t.externalData === undefined && !t.sync && (statSync(t.script, { throwIfNoEntry: false })?.isFile() ?? false);
+  return t.out !== undefined && t.externalData === undefined && !t.sync && isFile(t.script);
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    return false; // ENOTDIR, ELOOP, ENAMETOOLONG: reading the script says so
+  }
 }
 
 /** `--external-data FILE` as a location relative to the output's folder (it must be inside it). */

@@ -52,7 +52,12 @@ export interface StartedCopy {
  * is smaller than `minBytes` or not a file.
  */
 export function beginCopy(input: string, output: string, minBytes = BACKGROUND_COPY_MIN): StartedCopy | undefined {
-  const before = statSync(input, { bigint: true, throwIfNoEntry: false });
+  let before;
+  try {
+    before = statSync(input, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    return undefined; // ENOTDIR, ELOOP, ENAMETOOLONG, EACCES: the compile's read says it in its own words
+  }
   if (before === undefined || !before.isFile() || Number(before.size) < minBytes) return undefined;
   const tmp = temporaryPath(output);
   // A failure (a missing folder, a full disk) is not reported here: the caller then writes its

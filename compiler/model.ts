@@ -23,12 +23,13 @@ export interface LoadedModel {
 
 /**
  * The model as `compile` takes it: a path to an .onnx file, its bytes, or a decoded ModelProto.
- * Read from a file or bytes, its nodes keep their encoding (onnx/keptEncoding.ts): the compiled
- * model's unchanged nodes are written as they were read, and are frozen.
+ * Read from a file, its nodes keep their encoding (onnx/keptEncoding.ts): the compiled model's
+ * unchanged nodes are written as they were read, and are frozen. Not from bytes: the kept bytes
+ * would be views into the caller's buffer, which the caller may reuse.
  */
 export async function loadModel(model: string | Uint8Array | ModelProto): Promise<ModelProto> {
   if (typeof model === "string") return (await readModelFile(model, { keepNodeEncodings: true })).model;
-  if (model instanceof Uint8Array) return decodeModel(model, { keepNodeEncodings: true });
+  if (model instanceof Uint8Array) return decodeModel(model);
   return model;
 }
 

@@ -50,6 +50,11 @@ lm_head.output *= 0.25
 save last = transformer.h[3].output[:, -1]
 save logits = lm_head.output
 `,
+  "a patch upstream of an earlier one (the earlier copies read the later patch)": `
+transformer.h[3].mlp.output = transformer.h[3].mlp.output
+transformer.h[1].output *= 2
+save h5 = transformer.h[5].output
+`,
   "every layer, in a loop": `
 for l in 0..len(transformer.h) {
   save mlp[l] = transformer.h[l].mlp.output
@@ -68,8 +73,9 @@ async function runCompiled(source: string, input: Tensor): Promise<{ diagnostics
   if (!r.model) return { diagnostics: codes(r.diagnostics), outputs: null };
   const runtime = await Runtime.load(encodeModel(r.model), { intraOpNumThreads: 1 });
   try {
-    const { outputs } = await runtime.run({ input_ids: input });
-    return { diagnostics: codes(r.diagnostics), outputs: [...outputs.values()] };
+    const { outputs, saves } = await runtime.run({ input_ids: input });
+    assert.equal(saves.size, r.manifest!.saves.length, "every save is returned");
+    return { diagnostics: codes(r.diagnostics), outputs: [...outputs.values(), ...saves.values()] };
   } finally {
     await runtime.release();
   }
@@ -89,6 +95,22 @@ describe("a single pass computed in place means what the same pass computed on c
       inPlace.outputs.forEach((t, i) => assertClose(t, copied.outputs![i]!, 0, 0, `output ${i}`));
     });
   }
+
+  // Found by review: a pass that copied downstream of a patch kept reading the model's values
+  // there when a later statement patched upstream of it, so the later patch did not reach past
+  // the earlier one, and two patches gave different results in either order.
+  test("in a pass, patches upstream of earlier ones reach everything downstream, in either order", async () => {
+    const input = await readNpy(INPUT_IDS);
+    const one = "transformer.h[3].mlp.output *= 2\ntransformer.h[1].output *= 0.5\n";
+    const other = "transformer.h[1].output *= 0.5\ntransformer.h[3].mlp.output *= 2\n";
+    const save = "save h5 = transformer.h[5].output\n";
+    const results = await Promise.all([one, other].flatMap((body) => [runCompiled(body + save, input), runCompiled(`pass p {\n${body}${save}}\n`, input)]));
+    for (const r of results.slice(1)) r.outputs!.forEach((t, i) => assertClose(t, results[0]!.outputs![i]!, 0, 0, `output ${i}`));
+    // An identity patch changes nothing, in a pass as in place.
+    const alone = await runCompiled(`pass p {\ntransformer.h[1].output *= 0.5\n${save}}\n`, input);
+    const withIdentity = await runCompiled(`pass p {\ntransformer.h[3].mlp.output = transformer.h[3].mlp.output\ntransformer.h[1].output *= 0.5\n${save}}\n`, input);
+    withIdentity.outputs!.forEach((t, i) => assertClose(t, alone.outputs![i]!, 0, 0, `output ${i}`));
+  });
 
   test("a cycle is refused the same way", async () => {
     const script = "transformer.h[1].output = transformer.h[3].output\n";

@@ -7,11 +7,12 @@
 // does not keep (bodies, large nodes, a decode with `skip`).
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { compile } from "../compiler/index.js";
-import { decodeMessage, decodeModel, encodeMessage, encodeModel, FileRange, type GraphProto, type NodeProto } from "../compiler/onnx/index.js";
+import { DataType, decodeMessage, decodeModel, decodeModelFile, encodeMessage, encodeModel, FileRange, writeModelFile, type GraphProto, type NodeProto } from "../compiler/onnx/index.js";
 import { KEEP_MAX, keptEncoding } from "../compiler/onnx/keptEncoding.js";
 import { ROOT } from "./helpers.js";
 import { allAttributes, byt, cat, customNode, key, ld, msg, str, strs, sub, subs, vint, type Built } from "./onnx-wire.js";
@@ -98,6 +99,39 @@ describe("the decoder keeps a node's bytes", () => {
     const plain = decodeMessage("onnx.GraphProto", bytes) as GraphProto;
     assert.ok(plain.node!.every((n) => keptEncoding(n) === undefined && !Object.isFrozen(n)), "without the option");
   });
+});
+
+// Found by review: a node with a body was decoded with its byte fields as views of the file's
+// window, which the next read reused: a branch's initializer read as other bytes.
+test("a node with a body keeps its own bytes, whatever the decoder reads next", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "intv-kept-"));
+  try {
+    const f32 = (xs: number[]) => new Uint8Array(new Float32Array(xs).buffer);
+    const vector = (name: string) => ({ name, type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: [{ dim_value: 4n }] } } } });
+    const branch = (name: string, values: number[]) => ({ name, initializer: [{ name: `${name}_c`, data_type: DataType.FLOAT, dims: [4n], raw_data: f32(values) }], output: [vector(`${name}_c`)] });
+    const file = path.join(dir, "if.onnx");
+    // The If, then a weight large enough to be read lazily (the window moves past it), then value_info.
+    await writeModelFile(file, {
+      ir_version: 8n,
+      opset_import: [{ domain: "", version: 17n }],
+      graph: {
+        name: "g",
+        node: [{ name: "if", op_type: "If", input: ["cond"], output: ["y"], attribute: [
+          { name: "then_branch", type: 5, g: branch("then", [1, 2, 3, 4]) },
+          { name: "else_branch", type: 5, g: branch("else", [5, 6, 7, 8]) },
+        ] }],
+        initializer: [{ name: "W", data_type: DataType.UINT8, dims: [300_000n], raw_data: new Uint8Array(300_000).fill(7) }],
+        input: [{ name: "cond", type: { tensor_type: { elem_type: DataType.BOOL, shape: { dim: [] } } } }],
+        output: [vector("y")],
+        value_info: Array.from({ length: 50 }, (_, i) => vector(`padding_${i}`)),
+      },
+    });
+    const read = decodeModelFile(file, KEEP);
+    const then = read.graph!.node![0]!.attribute![0]!.g!.initializer![0]!.raw_data as Uint8Array;
+    assert.deepEqual([...new Float32Array(then.slice().buffer)], [1, 2, 3, 4]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** A node built with the test's wire helpers, its `g`/`graphs` attributes left out. */

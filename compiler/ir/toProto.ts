@@ -38,7 +38,9 @@ function exportGraph(g: Graph, original: GraphProto): GraphProto {
   const out: GraphProto = { ...original };
   out.node = order.map((node) => {
     const imported = node.imported;
-    if (imported !== null && node.subgraphs.size === 0 && saysTheSame(imported, node)) return imported;
+    // Only a frozen one (onnx/keptEncoding.ts): a node the caller gave in a ModelProto stays theirs,
+    // and the compiled model's nodes are not objects they may edit.
+    if (imported !== null && node.subgraphs.size === 0 && Object.isFrozen(imported) && saysTheSame(imported, node)) return imported;
     const inputs = node.inputs.map((v) => (v ? v.resolve().name : ""));
     const outputs = node.outputs.map((v) => (v ? v.name : ""));
     // The fields in field-number order (input, output, then the rest as imported or built: the

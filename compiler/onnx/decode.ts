@@ -44,8 +44,34 @@ interface State {
   external: boolean;
   /** Whether NodeProtos keep the bytes they are decoded from (DecodeOptions.keepNodeEncodings). */
   readonly keep: boolean;
-  /** Inside a kept node: `bytes` fields are views of the window (readKeptNode made it hold the node). */
-  viewBytes: boolean;
+  /** Where kept nodes' bytes are copied to from a file's window (readKeptNode); made on first use. */
+  arena: Arena | null;
+}
+
+/**
+ * Memory for the bytes of kept nodes read from a file: the window is reused by the next read, so
+ * each node is copied out of it, into chunks of at least ARENA_CHUNK holding nothing else (a node
+ * keeps only its own bytes alive, and a chunk's Buffer and DataView serve all its nodes).
+ */
+class Arena {
+  static readonly CHUNK = 1024 * 1024;
+  buf = new Uint8Array(0);
+  node = Buffer.alloc(0);
+  view = new DataView(this.buf.buffer);
+  used = 0;
+
+  /** Room for `n` more bytes: returns where they go. */
+  reserve(n: number): number {
+    if (this.used + n > this.buf.length) {
+      this.buf = new Uint8Array(Math.max(n, Arena.CHUNK));
+      this.node = Buffer.from(this.buf.buffer, 0, this.buf.length);
+      this.view = new DataView(this.buf.buffer);
+      this.used = 0;
+    }
+    const at = this.used;
+    this.used += n;
+    return at;
+  }
 }
 
 export interface DecodeOptions {
@@ -90,8 +116,6 @@ class FileWindow {
   private store = new Uint8Array(0);
   private lastStart = -1;
   private lastEnd = -1;
-  /** Set when something keeps a view of the window's memory: the next read goes to new memory. */
-  pinned = false;
 
   constructor(
     readonly fd: number,
@@ -104,10 +128,7 @@ class FileWindow {
     const onward = pos >= this.lastStart && pos <= this.lastEnd;
     this.chunk = onward ? Math.min(this.chunk * 2, FileWindow.MAX) : FileWindow.MIN;
     const want = Math.min(Math.max(n, this.chunk), this.file.size - pos);
-    if (this.pinned || this.store.length < want) {
-      this.store = new Uint8Array(Math.max(want, FileWindow.MIN));
-      this.pinned = false;
-    }
+    if (this.store.length < want) this.store = new Uint8Array(Math.max(want, FileWindow.MIN));
     const buf = this.store.subarray(0, want);
     readExactlySync(this.fd, buf, pos, this.file.path);
     this.lastStart = pos;
@@ -376,7 +397,7 @@ function readOne(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: num
     const len = readLength(s, end, desc, f, at);
     const start = s.pos;
     s.pos += len;
-    if (s.window === null || s.viewBytes) return s.buf.subarray(start - s.base, start - s.base + len);
+    if (s.window === null) return s.buf.subarray(start - s.base, start - s.base + len);
     // From a file: a large weight stays where it is; anything else is copied out of the window,
     // which the next read reuses.
     if (f.lazy && len >= LAZY_MIN) return new FileRange(s.window.file, start, len);
@@ -391,22 +412,32 @@ function readOne(s: State, end: number, desc: MessageDesc, f: FieldDesc, at: num
 const NODE = messageDesc("onnx.NodeProto");
 
 /**
- * A NodeProto of `len` bytes at `s.pos` that keeps the bytes it is decoded from when it has no
- * subgraph (keptEncoding.ts). The whole node is made readable first, so the bytes are one view of
- * the window (which then is not reused), and its `bytes` fields are views into them.
+ * A NodeProto of `len` bytes at `s.pos`, which keeps the bytes it is decoded from when it has no
+ * subgraph (keptEncoding.ts). From a file, the bytes are first copied out of the window (which the
+ * next read reuses) into the arena, and the node is decoded from there: its `bytes` fields are
+ * views into its kept bytes, as they are into the input when decoding from memory.
  */
 function readKeptNode(s: State, len: number, depth: number): Obj {
   const start = s.pos;
-  need(s, len);
+  let bytes: Uint8Array;
+  let from: State = s;
+  if (s.window !== null) {
+    need(s, len);
+    const arena = (s.arena ??= new Arena());
+    const at = arena.reserve(len);
+    arena.buf.set(s.buf.subarray(start - s.base, start - s.base + len), at);
+    bytes = arena.buf.subarray(at, at + len);
+    // Offsets in errors stay the file's: position `start` is the arena's `at`.
+    from = { buf: arena.buf, node: arena.node, view: arena.view, base: start - at, pos: start, window: null, skip: null, external: false, keep: false, arena: null };
+  } else {
+    bytes = s.buf.subarray(start - s.base, start - s.base + len);
+  }
   const obj: Obj = {};
-  const outer = s.viewBytes;
-  s.viewBytes = true;
-  decodeFields(s, NODE, start + len, obj, depth + 1);
-  s.viewBytes = outer;
+  decodeFields(from, NODE, start + len, obj, depth + 1);
+  s.pos = start + len;
+  if (from.external) s.external = true;
   const attrs = obj.attribute as Obj[] | undefined;
-  if (attrs?.some((a) => a.g !== undefined || a.graphs !== undefined)) return obj; // a body: the IR exports it
-  keepEncoding(obj, s.buf.subarray(start - s.base, start - s.base + len));
-  if (s.window !== null) s.window.pinned = true;
+  if (!attrs?.some((a) => a.g !== undefined || a.graphs !== undefined)) keepEncoding(obj, bytes); // a body: the IR exports it
   return obj;
 }
 
@@ -434,7 +465,7 @@ export function decodeMessage(typeName: string, bytes: Uint8Array, options?: Dec
     skip: skipSet(options),
     external: false,
     keep: keeping(options),
-    viewBytes: false,
+    arena: null,
   };
   const out: Obj = {};
   decodeFields(s, messageDesc(typeName), buf.length, out, 0);
@@ -462,7 +493,7 @@ export function decodeModelFileInfo(file: string, options?: DecodeOptions): { mo
   try {
     const source = SourceFile.fromDescriptor(file, fd);
     const empty = new Uint8Array(0);
-    const s: State = { buf: empty, node: Buffer.from(empty.buffer), view: new DataView(empty.buffer), base: 0, pos: 0, window: new FileWindow(fd, source), skip, external: false, keep: keeping(options), viewBytes: false };
+    const s: State = { buf: empty, node: Buffer.from(empty.buffer), view: new DataView(empty.buffer), base: 0, pos: 0, window: new FileWindow(fd, source), skip, external: false, keep: keeping(options), arena: null };
     const out: Obj = {};
     decodeFields(s, messageDesc("onnx.ModelProto"), source.size, out, 0);
     return { model: out as ModelProto, external: s.external };

@@ -182,18 +182,25 @@ export class PassState {
 
   /**
    * Copy, in the model's order, the given nodes and every node downstream of them that this pass
-   * does not have a copy of yet; reads of their values re-point at the copies.
+   * does not have a copy of yet; reads of their values re-point at the copies, and so do the
+   * pass's earlier copies downstream of them, where they still read the shared value.
    */
   private privatize(seeds: Node[]): void {
     if (this.inPlace) return; // its nodes are the model's
     const { nodes, rank } = this.originals;
     const cone: Node[] = [];
+    /** Nodes of the cone's downstream this pass had copied already (by an earlier patch). */
+    const owned: Node[] = [];
     const seen = new Set<Node>();
     const stack = [...seeds];
     while (stack.length > 0) {
       const n = stack.pop()!;
-      if (seen.has(n) || this.own.has(n) || !nodes.has(n)) continue;
+      if (seen.has(n) || !nodes.has(n)) continue;
       seen.add(n);
+      if (this.own.has(n)) {
+        owned.push(n); // what is downstream of it is this pass's already
+        continue;
+      }
       cone.push(n);
       for (const o of n.outputs) if (o) for (const u of o.uses) stack.push(u.node);
     }
@@ -201,6 +208,7 @@ export class PassState {
     cone.sort((a, b) => rank.get(a)! - rank.get(b)!);
     const graph = this.model.graph;
     const lookup = (v: Value) => this.valueOf(v);
+    const shared = (v: Value): Value => this.parent?.valueOf(v) ?? v;
     for (const n of cone) {
       const clone = copyNode(this.model, graph, n, n.inputs.map((v) => (v ? this.valueOf(v) : null)), this.prefix, this.map, lookup);
       clone.order = n.order + 0.5; // next to the model's node in the written order
@@ -209,6 +217,23 @@ export class PassState {
         const ph = v ? this.placeholders.get(v) : undefined;
         if (ph) graph.setInput(ph, 0, clone.outputs[i]!);
       });
+    }
+    // An earlier copy read the shared value of what is copied only now (a patch upstream of an
+    // earlier one: `h[3].mlp.output = …` then `h[1].output *= 2`): it reads this pass's copy
+    // now. A slot a patch rewired reads the patch's value, and stays.
+    const copied = new Set(cone);
+    for (const n of owned) {
+      const c = this.own.get(n)!;
+      n.inputs.forEach((v, i) => {
+        if (v && v.producer && copied.has(v.producer) && c.inputs[i] === shared(v)) graph.setInput(c, i, this.map.values.get(v)!);
+      });
+      for (const body of n.subgraphs.values()) {
+        for (const proxy of body.outerValues.values()) {
+          const v = proxy.outer;
+          const mine = this.map.values.get(proxy);
+          if (v && v.producer && copied.has(v.producer) && mine && mine.outer === shared(v)) graph.rewire({ node: c, index: -1, inner: mine }, this.map.values.get(v)!);
+        }
+      }
     }
   }
 
