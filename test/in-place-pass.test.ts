@@ -10,7 +10,9 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { compile, encodeModel, type Diagnostic } from "../compiler/index.js";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { compile, decodeModel, encodeModel, type Diagnostic } from "../compiler/index.js";
 import { Runtime, readNpy, type Tensor } from "../runtime/index.js";
 import { assertClose, ROOT } from "./helpers.js";
 
@@ -110,6 +112,26 @@ describe("a single pass computed in place means what the same pass computed on c
     const alone = await runCompiled(`pass p {\ntransformer.h[1].output *= 0.5\n${save}}\n`, input);
     const withIdentity = await runCompiled(`pass p {\ntransformer.h[3].mlp.output = transformer.h[3].mlp.output\ntransformer.h[1].output *= 0.5\n${save}}\n`, input);
     withIdentity.outputs!.forEach((t, i) => assertClose(t, alone.outputs![i]!, 0, 0, `output ${i}`));
+  });
+
+  // Found by review: optimizing removed what a model's own unused node reads once a patch had
+  // taken that value's other consumers away, and the export failed ("cycle at export").
+  test("a model's own unused node keeps what it reads, in place and in a pass", async () => {
+    const model = decodeModel(readFileSync(MODEL));
+    const h1 = model.graph!.node!.filter((n) => n.name?.startsWith("/transformer/h.1/") && n.op_type === "Add").pop()!;
+    model.graph!.node!.push({ input: [h1.output![0]!], output: ["unused_neg"], name: "unused/Neg", op_type: "Neg" });
+    const dir = mkdtempSync(path.join(tmpdir(), "intv-unused-"));
+    try {
+      const file = path.join(dir, "model.onnx");
+      writeFileSync(file, encodeModel(model));
+      for (const source of ["transformer.h[2].input = transformer.h[0].output\n", "pass p {\ntransformer.h[1].output *= 2\ntransformer.h[2].input = transformer.h[0].output\n}\n"]) {
+        const r = await compile({ source, filename: "s.intv", model: file });
+        assert.ok(r.model, `${source}: ${r.diagnostics.map((d) => d.message).join("; ")}`);
+        assert.ok(r.model.graph!.node!.some((n) => n.name === "unused/Neg"), "the unused node is kept");
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a cycle is refused the same way", async () => {

@@ -2,10 +2,11 @@
 
 import type { Graph, Node, Value } from "./graph.js";
 
-/** Nodes that contribute to a graph output. */
-export function liveNodes(graph: Graph): Set<Node> {
+/** Nodes that contribute to a graph output, or to one of `roots` (nodes kept whatever they reach). */
+export function liveNodes(graph: Graph, roots: Iterable<Node> = []): Set<Node> {
   const live = new Set<Node>();
   const stack = graph.outputs.map((v) => v.resolve());
+  for (const n of roots) if (n.graph === graph && graph.nodes.has(n)) for (const o of n.outputs) if (o) stack.push(o);
   const seen = new Set(stack);
   const visit = (i: Value) => {
     const r = i.resolve();
@@ -26,8 +27,12 @@ export function liveNodes(graph: Graph): Set<Node> {
   return live;
 }
 
-/** Nodes of `graph` (its own, not its subgraphs') that reach no output, except those in `keep`. */
+/**
+ * Nodes of `graph` (its own, not its subgraphs') that reach no output, except those in `keep` and
+ * what they read: a kept node's inputs stay computed (found by review: a model's own unused node,
+ * kept, read a value whose other consumers a patch had taken away, and its producer went).
+ */
 export function deadNodes(graph: Graph, keep: ReadonlySet<Node>): Set<Node> {
-  const live = liveNodes(graph);
-  return new Set([...graph.nodes].filter((n) => !live.has(n) && !keep.has(n)));
+  const live = liveNodes(graph, keep);
+  return new Set([...graph.nodes].filter((n) => !live.has(n)));
 }
