@@ -4,7 +4,7 @@
 import { open } from "node:fs/promises";
 import type { OptionSpec, ParsedArgs } from "./args.js";
 import { CliError } from "./output.js";
-import { scriptArgument } from "./compileTargets.js";
+import { LIMIT_OPTIONS, scriptArgument } from "./compileTargets.js";
 import type { CompileOptions } from "../compiler/index.js";
 
 export const COMPILE_OPTIONS: readonly OptionSpec[] = [
@@ -57,12 +57,9 @@ export async function compileOptionsFrom(args: ParsedArgs): Promise<CompileOptio
     throw new CliError(`${script}: ${err.message}`);
   }
   const limits: NonNullable<CompileOptions["limits"]> = {};
-  const maxStatements = args.positiveInt("max-statements");
-  const maxDepth = args.positiveInt("max-depth");
-  const maxNodes = args.positiveInt("max-nodes");
-  if (maxStatements !== undefined) limits.maxStatements = maxStatements;
-  if (maxDepth !== undefined) limits.maxDepth = maxDepth;
-  if (maxNodes !== undefined) limits.maxNodes = maxNodes;
-  if (maxSourceBytes !== undefined) limits.maxSourceBytes = maxSourceBytes;
+  for (const [option, name] of LIMIT_OPTIONS) {
+    const value = args.positiveInt(option);
+    if (value !== undefined) limits[name] = value;
+  }
   return { source, filename: script, model: args.string("model")!, allowPaths: [...args.strings("allow-path")], limits };
 }

@@ -9,8 +9,13 @@ import path from "node:path";
 import { UsageError, type ParsedArgs } from "./args.js";
 import { sameFile } from "./files.js";
 
-/** The options compileOptions.ts reads as positive integers. */
-const LIMIT_OPTIONS = ["max-source-bytes", "max-statements", "max-depth", "max-nodes"] as const;
+/** The limit options (positive integers), with the compiler's names for them (compileOptions.ts). */
+export const LIMIT_OPTIONS = [
+  ["max-source-bytes", "maxSourceBytes"],
+  ["max-statements", "maxStatements"],
+  ["max-depth", "maxDepth"],
+  ["max-nodes", "maxNodes"],
+] as const;
 
 export interface CompileTargets {
   script: string;
@@ -59,7 +64,7 @@ export function compileTargets(args: ParsedArgs, tritonOut?: string): CompileTar
   }
   const dataLocation = externalData === undefined || out === undefined ? undefined : externalDataLocation(externalData, out);
   // The limits are read with the script (compileOptions.ts); their usage errors come here, first.
-  for (const limit of LIMIT_OPTIONS) args.positiveInt(limit);
+  for (const [option] of LIMIT_OPTIONS) args.positiveInt(option);
   return { script, model, out, manifest, externalData, dataLocation, sync: args.flag("fsync") };
 }
 

@@ -11,7 +11,7 @@
 import path from "node:path";
 import { beginCopy, removeStaleTemporaries, type StartedCopy } from "../common/index.js";
 import { parseArgs, type OptionSpec, type PositionalSpec } from "./args.js";
-import { compileTargets, copiesModel } from "./compileTargets.js";
+import { compileTargets, copiesModel, type CompileTargets } from "./compileTargets.js";
 
 const KEY = Symbol.for("intv.compile.earlyCopy");
 type Holder = { [KEY]?: StartedCopy };
@@ -23,13 +23,21 @@ export function startEarlyCopy(argv: readonly string[], options: readonly Option
     if (parsed.help) return;
     const targets = compileTargets(parsed.args);
     if (!copiesModel(targets)) return;
-    // As the command does: a copy left by a compile killed before goes first (disk space).
-    removeStaleTemporaries(path.dirname(path.resolve(targets.out)));
-    const started = beginCopy(targets.model, targets.out);
+    const started = startModelCopy(targets);
     if (started !== undefined) (globalThis as Holder)[KEY] = started;
   } catch {
     // A usage error: the command reports it, in its own words.
   }
+}
+
+/**
+ * Starts the copy of the model that the output is written over (by the launcher, or by the
+ * command when the launcher did not); undefined for a model under 64 MiB. A copy left by a compile
+ * killed before (Ctrl-C) is removed first (disk space).
+ */
+export function startModelCopy(targets: CompileTargets & { out: string }): StartedCopy | undefined {
+  removeStaleTemporaries(path.dirname(path.resolve(targets.out)));
+  return beginCopy(targets.model, targets.out);
 }
 
 /** The copy the launcher started, if any (handed over once). */

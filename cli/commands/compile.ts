@@ -2,12 +2,12 @@
 
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import { BackgroundCopy, commitTemporary, removeStaleTemporaries, startBackgroundCopy, writeTemporary, type StartedCopy } from "../../common/index.js";
+import { BackgroundCopy, commitTemporary, writeTemporary, type StartedCopy } from "../../common/index.js";
 import type { CompileOptions } from "../../compiler/index.js";
 import type { Command } from "../command.js";
 import { COMPILE_OPTIONS, compileOptionsFrom } from "../compileOptions.js";
 import { compileTargets, copiesModel, type CompileTargets } from "../compileTargets.js";
-import { takeEarlyCopy } from "../earlyCopy.js";
+import { startModelCopy, takeEarlyCopy } from "../earlyCopy.js";
 import { sameFile, writeProblem } from "../files.js";
 import { CliError, EXIT, printDiagnostics } from "../output.js";
 import { TRITON_OPTIONS, tritonModelPath, writeTritonConfig } from "./compileTriton.js";
@@ -114,7 +114,6 @@ function modelCopy(targets: CompileTargets, early: StartedCopy | undefined): Bac
     copy.abandon();
   }
   if (!wanted) return undefined;
-  // A copy left by a compile killed before (Ctrl-C) goes first (disk space).
-  removeStaleTemporaries(path.dirname(path.resolve(targets.out)));
-  return startBackgroundCopy(targets.model, targets.out);
+  const started = startModelCopy(targets);
+  return started === undefined ? undefined : BackgroundCopy.adopt(started);
 }

@@ -101,8 +101,8 @@ function skipSet(options: DecodeOptions | undefined): ReadonlySet<FieldDesc> | n
   );
 }
 
-function keeping(options: DecodeOptions | undefined): boolean {
-  return options?.keepNodeEncodings === true && skipSet(options) === null;
+function keeping(options: DecodeOptions | undefined, skip: ReadonlySet<FieldDesc> | null): boolean {
+  return options?.keepNodeEncodings === true && skip === null;
 }
 
 /**
@@ -428,7 +428,7 @@ function readKeptNode(s: State, len: number, depth: number): Obj {
     arena.buf.set(s.buf.subarray(start - s.base, start - s.base + len), at);
     bytes = arena.buf.subarray(at, at + len);
     // Offsets in errors stay the file's: position `start` is the arena's `at`.
-    from = { buf: arena.buf, node: arena.node, view: arena.view, base: start - at, pos: start, window: null, skip: null, external: false, keep: false, arena: null };
+    from = { buf: arena.buf, node: arena.node, view: arena.view, base: start - at, pos: start, window: null, skip: null, external: false, keep: true, arena: null };
   } else {
     bytes = s.buf.subarray(start - s.base, start - s.base + len);
   }
@@ -455,6 +455,7 @@ export function decodeMessage<K extends keyof OnnxMessages>(typeName: K, bytes: 
 export function decodeMessage(typeName: string, bytes: Uint8Array, options?: DecodeOptions): unknown;
 export function decodeMessage(typeName: string, bytes: Uint8Array, options?: DecodeOptions): unknown {
   const buf = plain(bytes);
+  const skip = skipSet(options);
   const s: State = {
     buf,
     node: Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength),
@@ -462,9 +463,9 @@ export function decodeMessage(typeName: string, bytes: Uint8Array, options?: Dec
     base: 0,
     pos: 0,
     window: null,
-    skip: skipSet(options),
+    skip,
     external: false,
-    keep: keeping(options),
+    keep: keeping(options, skip),
     arena: null,
   };
   const out: Obj = {};
@@ -493,7 +494,7 @@ export function decodeModelFileInfo(file: string, options?: DecodeOptions): { mo
   try {
     const source = SourceFile.fromDescriptor(file, fd);
     const empty = new Uint8Array(0);
-    const s: State = { buf: empty, node: Buffer.from(empty.buffer), view: new DataView(empty.buffer), base: 0, pos: 0, window: new FileWindow(fd, source), skip, external: false, keep: keeping(options), arena: null };
+    const s: State = { buf: empty, node: Buffer.from(empty.buffer), view: new DataView(empty.buffer), base: 0, pos: 0, window: new FileWindow(fd, source), skip, external: false, keep: keeping(options, skip), arena: null };
     const out: Obj = {};
     decodeFields(s, messageDesc("onnx.ModelProto"), source.size, out, 0);
     return { model: out as ModelProto, external: s.external };

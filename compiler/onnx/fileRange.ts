@@ -10,6 +10,7 @@
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import path from "node:path";
+import type { FileIdentity } from "../../common/index.js";
 import { OnnxFormatError } from "./errors.js";
 
 /** A file as it was when a model was decoded from it. */
@@ -62,12 +63,12 @@ export class SourceFile {
   }
 
   /** Whether `st` (a `stat` with `bigint: true`) is this file as it was decoded. */
-  is(st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint }): boolean {
+  is(st: FileIdentity): boolean {
     return st.dev === this.dev && st.ino === this.ino && Number(st.size) === this.size && st.mtimeNs === this.mtimeNs;
   }
 
   /** Throws when `st` (a `stat` with `bigint: true`) is not this file as it was decoded. */
-  check(st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint }): void {
+  check(st: FileIdentity): void {
     if (st.dev !== this.dev || st.ino !== this.ino) throw this.changed("it was replaced by another file");
     if (Number(st.size) !== this.size || st.mtimeNs !== this.mtimeNs) throw this.changed("it was modified");
   }
