@@ -12,10 +12,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { compile } from "../compiler/index.js";
-import { DataType, decodeMessage, decodeModel, decodeModelFile, encodeMessage, encodeModel, FileRange, writeModelFile, type GraphProto, type NodeProto } from "../compiler/onnx/index.js";
+import { DataType, decodeMessage, decodeModel, decodeModelFile, encodeMessage, encodeModel, externalDataRefs, FileRange, writeModelFile, type GraphProto, type ModelProto, type NodeProto } from "../compiler/onnx/index.js";
 import { KEEP_MAX, keptEncoding } from "../compiler/onnx/keptEncoding.js";
 import { ROOT } from "./helpers.js";
-import { allAttributes, byt, cat, customNode, key, ld, msg, str, strs, sub, subs, vint, type Built } from "./onnx-wire.js";
+import { allAttributes, byt, cat, customNode, i32, key, kv, ld, msg, str, strs, sub, subs, vint, type Built } from "./onnx-wire.js";
 
 const KEEP = { keepNodeEncodings: true };
 
@@ -98,6 +98,18 @@ describe("the decoder keeps a node's bytes", () => {
     assert.ok(skipped.node!.every((n) => keptEncoding(n) === undefined), "with skip");
     const plain = decodeMessage("onnx.GraphProto", bytes) as GraphProto;
     assert.ok(plain.node!.every((n) => keptEncoding(n) === undefined && !Object.isFrozen(n)), "without the option");
+  });
+
+  // externalDataRefs steps over kept nodes, so none may hold an external reference.
+  test("not for a node with a tensor whose data is external, which externalDataRefs still finds", () => {
+    const externalTensor = msg(str(8, "name", "w"), subs(13, "external_data", [kv("location", "w.bin"), kv("length", "4")]), i32(14, "data_location", 1));
+    const constant = msg(strs(2, "output", ["c"]), str(4, "op_type", "Constant"), subs(5, "attribute", [msg(str(1, "name", "value"), sub(5, "t", externalTensor))]));
+    const bytes = cat([ld(7, graphOf(constant, node))]);
+    const model = decodeMessage("onnx.ModelProto", bytes, KEEP) as ModelProto;
+    const [ext, plain] = model.graph!.node!;
+    assert.equal(keptEncoding(ext!), undefined, "the node with external data");
+    assert.ok(keptEncoding(plain!), "the other");
+    assert.deepEqual(externalDataRefs(model).map((r) => r.location), ["w.bin"]);
   });
 });
 

@@ -433,11 +433,17 @@ function readKeptNode(s: State, len: number, depth: number): Obj {
     bytes = s.buf.subarray(start - s.base, start - s.base + len);
   }
   const obj: Obj = {};
+  const externalBefore = from.external;
+  from.external = false;
   decodeFields(from, NODE, start + len, obj, depth + 1);
   s.pos = start + len;
-  if (from.external) s.external = true;
+  const external = from.external;
+  from.external = externalBefore;
+  if (external) s.external = true;
+  // Not kept: a node with a body (the IR exports it), and one with a tensor whose data is external,
+  // so that a kept node holds no external reference (externalDataRefs steps over kept nodes).
   const attrs = obj.attribute as Obj[] | undefined;
-  if (!attrs?.some((a) => a.g !== undefined || a.graphs !== undefined)) keepEncoding(obj, bytes); // a body: the IR exports it
+  if (!external && !attrs?.some((a) => a.g !== undefined || a.graphs !== undefined)) keepEncoding(obj, bytes);
   return obj;
 }
 

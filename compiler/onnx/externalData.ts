@@ -13,6 +13,7 @@ import { copyFile, link, lstat, mkdir, open, realpath, rm, type FileHandle } fro
 import path from "node:path";
 import { OnnxFormatError } from "./errors.js";
 import { MAX_DEPTH } from "./decode.js";
+import { keptEncoding } from "./keptEncoding.js";
 import { fieldsReaching, messageDesc, type MessageDesc } from "./schema.js";
 import { DataLocation, type ModelProto, type TensorProto } from "./types.js";
 
@@ -33,11 +34,15 @@ function refError(t: TensorProto, location: string, problem: string): OnnxFormat
   return new OnnxFormatError(`${tensorLabel(t)}: external data \`${location}\` ${problem}`);
 }
 
-/** Every TensorProto in the model (graph, subgraphs, functions, training info, attributes). */
-export function forEachTensor(model: ModelProto, visit: (t: TensorProto) => void): void {
+/**
+ * Every TensorProto in the model (graph, subgraphs, functions, training info, attributes), but
+ * those inside a message for which `skip` says true.
+ */
+export function forEachTensor(model: ModelProto, visit: (t: TensorProto) => void, skip?: (desc: MessageDesc, obj: object) => boolean): void {
   const tensorDesc = messageDesc("onnx.TensorProto");
   const walk = (desc: MessageDesc, obj: Record<string, unknown>, depth: number): void => {
     if (depth > MAX_DEPTH) throw new OnnxFormatError(`messages nested deeper than ${MAX_DEPTH} levels`);
+    if (skip?.(desc, obj) === true) return;
     if (desc === tensorDesc) visit(obj as TensorProto);
     for (const f of fieldsReaching(desc, "onnx.TensorProto")) {
       const v = obj[f.name];
@@ -68,13 +73,23 @@ export function externalDataRef(t: TensorProto): ExternalDataRef | undefined {
   return { tensor: t, location, offset, length };
 }
 
-/** All external references of the model, in tensor order. */
+/**
+ * All external references of the model, in tensor order. Nodes that keep the bytes they were read
+ * from are stepped over (a compiled model's nodes, nearly all of them: walking their attributes
+ * was 9 ms of every compile): the decoder keeps none that has an external tensor
+ * (decode.ts readKeptNode), and a kept node is frozen.
+ */
 export function externalDataRefs(model: ModelProto): ExternalDataRef[] {
   const refs: ExternalDataRef[] = [];
-  forEachTensor(model, (t) => {
-    const ref = externalDataRef(t);
-    if (ref !== undefined) refs.push(ref);
-  });
+  const nodeDesc = messageDesc("onnx.NodeProto");
+  forEachTensor(
+    model,
+    (t) => {
+      const ref = externalDataRef(t);
+      if (ref !== undefined) refs.push(ref);
+    },
+    (desc, obj) => desc === nodeDesc && keptEncoding(obj) !== undefined,
+  );
   return refs;
 }
 

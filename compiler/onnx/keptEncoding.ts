@@ -4,8 +4,9 @@
 // warm, 80 ms on a compile's cold JIT).
 //
 // Only a decode asked to (`keepNodeEncodings`, which the compiler's own read of a model file asks
-// for) keeps them, and only for nodes without subgraphs (a body is exported by the IR, node by node)
-// and of at most KEEP_MAX bytes. A kept node is frozen, deep: the bytes must stay what the object
+// for) keeps them, and only for nodes without subgraphs (a body is exported by the IR, node by node),
+// without a tensor whose data is external (externalDataRefs steps over kept nodes), and of at most
+// KEEP_MAX bytes. A kept node is frozen, deep: the bytes must stay what the object
 // says, and an edit in place would make them lie. Its `bytes` fields (a Constant's raw_data) are
 // views into the kept bytes, so even an edit of those (which freezing cannot stop) stays in step.
 // Code that changes a node makes a new object (the IR copies on write), and a new object has no
