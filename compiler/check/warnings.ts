@@ -23,15 +23,18 @@ export function laterPatchWarnings(graph: Graph, patches: readonly PatchRecord[]
   }
   const latest = new Map<Value, PatchRecord>();
   const later = (a: PatchRecord | undefined, b: PatchRecord | undefined) => (!a ? b : !b ? a : a.seq >= b.seq ? a : b);
+  // Plain loops, one lookup of the node's slots: this visits every node of the spliced graph.
   for (const node of order ?? toposort(graph).order) {
     let best: PatchRecord | undefined;
-    node.inputs.forEach((v, i) => {
+    const slots = slotPatch.get(node);
+    const inputs = node.inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const v = inputs[i];
       if (v) best = later(best, latest.get(v.resolve()));
-      best = later(best, slotPatch.get(node)?.get(i));
-    });
-    for (const v of node.implicitInputs()) best = later(best, latest.get(v.resolve()));
-    const implicit = slotPatch.get(node)?.get(-1);
-    best = later(best, implicit);
+      if (slots) best = later(best, slots.get(i));
+    }
+    if (node.subgraphs.size > 0) for (const v of node.implicitInputs()) best = later(best, latest.get(v.resolve()));
+    if (slots) best = later(best, slots.get(-1));
     if (best) for (const o of node.outputs) if (o) latest.set(o, best);
   }
   const out: Diagnostic[] = [];

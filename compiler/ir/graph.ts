@@ -55,6 +55,9 @@ export const noValue = (): Value | null => null;
 /** The subgraphs of a node that has none: shared, as nearly every node has none. */
 const NO_SUBGRAPHS: ReadonlyMap<string, Graph> = new Map();
 
+/** How far apart the orders of new nodes after the same node are (Graph.newOrder). */
+const NEW_ORDER_STEP = 2 ** -20;
+
 export class Node {
   /**
    * Subgraphs by attribute name (`then_branch`, `body`, or `graphs[i]` as `name#i`), added with
@@ -63,7 +66,10 @@ export class Node {
    * it copied by every young-generation GC while the graph is built).
    */
   subgraphs: ReadonlyMap<string, Graph> = NO_SUBGRAPHS;
-  /** Position in the imported node list; new nodes get increasing numbers after the model's. */
+  /**
+   * Where the node goes in the written order: its position in the imported node list, and for a
+   * node the compiler makes, a fraction after the latest node it reads from (Graph.addNode).
+   */
   order: number;
   /**
    * Scratch of the running topological sort (toposort.ts): the sort's mark, and the node's index
@@ -132,6 +138,8 @@ export class Graph {
   /** The node owning this subgraph, null for the main graph. */
   owner: Node | null = null;
   private nextOrder = 0;
+  /** The last order given to a new node after each whole order (newOrder). */
+  private readonly lastInSlot = new Map<number, number>();
 
   constructor(readonly parent: Graph | null) {}
 
@@ -154,7 +162,7 @@ export class Graph {
 
   /** Create a node. Outputs are new values with the given names. */
   addNode(proto: NodeProto, inputs: (Value | null)[], outputNames: string[], outputTypes?: (ValueType | null)[]): Node {
-    const node = new Node(proto, this, this.nextOrder++, inputs.slice(), outputNames.map(noValue));
+    const node = new Node(proto, this, this.newOrder(inputs), inputs.slice(), outputNames.map(noValue));
     this.nodes.add(node);
     inputs.forEach((v, i) => {
       if (v) v.uses.push({ node, index: i });
@@ -237,6 +245,27 @@ export class Graph {
     const used = (n: string) => this.lookup(n) !== undefined || taken?.has(n) === true;
     if (!used(base)) return base;
     for (let i = 1; ; i++) if (!used(`${base}_${i}`)) return `${base}_${i}`;
+  }
+
+  /**
+   * The order of a node the compiler makes: just after the latest node of this graph it reads from,
+   * before the next whole order (the model's next node). A patch's nodes then sit between the value
+   * they patch and its consumers, so a spliced graph is still ordered by `order` and its sort is one
+   * pass (toposort.ts), as a model's own is. New nodes after the same whole order get increasing
+   * fractions, so orders stay distinct. When a slot is full (over 2^20 new nodes after one node), the
+   * node goes after every node: always a valid place, but the sort then takes its longer way.
+   */
+  private newOrder(inputs: readonly (Value | null)[]): number {
+    let after = -1;
+    for (const v of inputs) {
+      const p = v?.producer;
+      if (p && p.graph === this && p.order > after) after = p.order;
+    }
+    const slot = Math.floor(after);
+    const order = Math.max(after, this.lastInSlot.get(slot) ?? after) + NEW_ORDER_STEP;
+    if (order >= slot + 1) return this.nextOrder++;
+    this.lastInSlot.set(slot, order);
+    return order;
   }
 
   bumpOrder(order: number): void {

@@ -1,7 +1,7 @@
 // Export: IR → ModelProto. Proto objects the IR did not touch are reused as they are, so an
 // unmodified model exports to the same bytes it was imported from.
 
-import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, TypeProto, ValueInfoProto } from "../onnx/index.js";
+import { keptEncoding, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type TypeProto, type ValueInfoProto } from "../onnx/index.js";
 import type { Graph, Node, Value } from "./graph.js";
 import type { IrModel } from "./fromProto.js";
 import { toposort } from "./toposort.js";
@@ -38,9 +38,9 @@ function exportGraph(g: Graph, original: GraphProto): GraphProto {
   const out: GraphProto = { ...original };
   out.node = order.map((node) => {
     const imported = node.imported;
-    // Only a frozen one (onnx/keptEncoding.ts): a node the caller gave in a ModelProto stays theirs,
-    // and the compiled model's nodes are not objects they may edit.
-    if (imported !== null && node.subgraphs.size === 0 && Object.isFrozen(imported) && saysTheSame(imported, node)) return imported;
+    // Only one that keeps its bytes (onnx/keptEncoding.ts), which a node the caller built does not:
+    // theirs stays theirs. compile freezes the compiled model's kept nodes.
+    if (imported !== null && node.subgraphs.size === 0 && keptEncoding(imported) !== undefined && saysTheSame(imported, node)) return imported;
     const inputs = node.inputs.map((v) => (v ? v.resolve().name : ""));
     const outputs = node.outputs.map((v) => (v ? v.name : ""));
     // The fields in field-number order (input, output, then the rest as imported or built: the

@@ -24,15 +24,13 @@ let lastMark = 0;
  */
 export function toposort(graph: Graph, only?: ReadonlySet<Node>): TopoResult {
   const nodes = only ? [...only].filter((n) => n.graph === graph && graph.nodes.has(n)) : [...graph.nodes];
-  const mark = ++lastMark;
-  for (let i = 0; i < nodes.length; i++) {
-    nodes[i]!.topoMark = mark;
-    nodes[i]!.topoIndex = i;
-  }
   if (!only) {
-    const sorted = alreadySorted(graph, nodes, mark);
-    if (sorted) return { order: nodes, cyclic: [] };
+    // The one-pass way: the nodes by `order` (as held, or sorted when the compiler's new nodes,
+    // held last, belong earlier) already read only from nodes before them.
+    const byOrder = increasing(nodes) ? nodes : nodes.slice().sort((a, b) => a.order - b.order);
+    if (alreadySorted(graph, byOrder, numbered(byOrder))) return { order: byOrder, cyclic: [] };
   }
+  const mark = numbered(nodes);
   // An edge counts when its producer is one of the nodes sorted, or a node of this graph (in
   // `only`, with `only`) that is not among them: a dangling edge, whose reader never gets ready.
   const counted = (p: Node | null): boolean => p !== null && (p.topoMark === mark || (p.graph === graph && (!only || only.has(p))));
@@ -64,12 +62,28 @@ export function toposort(graph: Graph, only?: ReadonlySet<Node>): TopoResult {
   return { order, cyclic };
 }
 
+/** Marks `nodes` with a new mark and numbers them by position; returns the mark. */
+function numbered(nodes: readonly Node[]): number {
+  const mark = ++lastMark;
+  for (let i = 0; i < nodes.length; i++) {
+    nodes[i]!.topoMark = mark;
+    nodes[i]!.topoIndex = i;
+  }
+  return mark;
+}
+
+function increasing(nodes: readonly Node[]): boolean {
+  for (let i = 1; i < nodes.length; i++) if (nodes[i]!.order <= nodes[i - 1]!.order) return false;
+  return true;
+}
+
 /**
- * Whether the graph's nodes as they are held (`nodes`, marked by the sort) are already the order
- * the sort would give: each node comes after the nodes it reads from, and in increasing `order`.
- * An imported model is (ONNX requires its nodes to be sorted), so the sort of a model as read
- * costs one pass; a graph a script has spliced is not (a patch's nodes come last but feed earlier
- * ones).
+ * Whether `nodes` (marked by the sort) are already the order the sort would give: each node comes
+ * after the nodes it reads from, and in increasing `order` (then the sort, which takes the ready
+ * node of least `order`, takes them in this order). An imported model is (ONNX requires its nodes
+ * to be sorted), so the sort of a model as read costs one pass; so is a graph a script spliced in
+ * place, by `order`, as the compiler's new nodes are ordered just after what they read
+ * (Graph.addNode).
  */
 function alreadySorted(graph: Graph, nodes: readonly Node[], mark: number): boolean {
   let last = -Infinity;
