@@ -15,7 +15,7 @@ import { emit } from "./emit.js";
 import { readScriptFiles } from "./files.js";
 import { checkSourceSize, DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { loadModel, prepareModel, type LoadedModel } from "./model.js";
-import type { ModelProto } from "./onnx/index.js";
+import { freezeKeptNodes, type ModelProto } from "./onnx/index.js";
 import { optimize } from "./optimize/index.js";
 import { buildPlan, type InterventionPlan } from "./plan.js";
 import { resolve, type ResolveInput } from "./resolve/index.js";
@@ -62,6 +62,18 @@ function checkOptions(options: CompileOptions): void {
  * the pipeline with every diagnostic so far.
  */
 export async function compile(options: CompileOptions): Promise<CompileResult> {
+  const result = await run(options, "emit");
+  // The unchanged nodes keep the bytes they were read from: frozen, so that no edit makes them lie.
+  if (result.model) freezeKeptNodes(result.model);
+  return result;
+}
+
+/**
+ * `compile`, for a caller that writes the model it returns and edits nothing in it (`intv
+ * compile`): the unchanged nodes keep their bytes without being frozen (onnx/keptEncoding.ts;
+ * freezing them was 20 ms of a GPT-2 compile). Not in the package's API.
+ */
+export async function compileForWrite(options: CompileOptions): Promise<CompileResult> {
   return run(options, "emit");
 }
 
@@ -90,7 +102,7 @@ async function run(options: CompileOptions, last: "check" | "emit"): Promise<Com
   if (tooLarge) return result([tooLarge]);
   const parsed = parse(source, filename);
   if (hasErrors(parsed.diagnostics)) return result(parsed.diagnostics);
-  const loaded = await loadForScript(options, parsed.script, limits);
+  const loaded = await loadForScript(options, parsed.script, limits, last === "emit");
   const diagnostics = [...parsed.diagnostics, ...loaded.diagnostics];
   if (!loaded.input) return result(diagnostics);
   const resolution = resolve(loaded.input);
@@ -108,10 +120,11 @@ async function run(options: CompileOptions, last: "check" | "emit"): Promise<Com
  * The model, decoded, typed and checked (E0701, E0702), with its module tree; and the files the
  * script names (E0402). `input` is null when the model cannot be used.
  */
-async function loadForScript(options: CompileOptions, script: Script, limits: Limits): Promise<{ input: ResolveInput | null; diagnostics: Diagnostic[] }> {
+async function loadForScript(options: CompileOptions, script: Script, limits: Limits, writes: boolean): Promise<{ input: ResolveInput | null; diagnostics: Diagnostic[] }> {
   let loaded: LoadedModel;
   try {
-    loaded = prepareModel(await loadModel(options.model));
+    // Nodes keep their bytes only for a model that will be written, unfrozen: compile freezes them.
+    loaded = prepareModel(await loadModel(options.model, writes ? "unfrozen" : false));
   } catch (e) {
     // Name the file: errors found after decoding (a duplicate name, a cycle) do not.
     const message = (e as Error).message;

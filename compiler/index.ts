@@ -1,5 +1,5 @@
 // The compiler's public surface.
-export { compile, compileOrThrow, checkScript, MIN_OPSET, type CompileOptions, type CompileResult, type CheckResult } from "./compile.js";
+export { compile, compileForWrite, compileOrThrow, checkScript, MIN_OPSET, type CompileOptions, type CompileResult, type CheckResult } from "./compile.js";
 export { loadModel, prepareModel, type LoadedModel } from "./model.js";
 export {
   encodeModel, encodeModelChunks, decodeModel, readModelFile, writeModelFile, writeModelReference, OnnxFormatError,

@@ -23,12 +23,12 @@ export interface LoadedModel {
 
 /**
  * The model as `compile` takes it: a path to an .onnx file, its bytes, or a decoded ModelProto.
- * Read from a file, its nodes keep their encoding (onnx/keptEncoding.ts): the compiled model's
- * unchanged nodes are written as they were read, and are frozen. Not from bytes: the kept bytes
- * would be views into the caller's buffer, which the caller may reuse.
+ * Read from a file, its nodes keep their encoding (onnx/keptEncoding.ts) as `keep` says: the
+ * compiled model's unchanged nodes are written as they were read (frozen, unless "unfrozen"). Not
+ * from bytes: the kept bytes would be views into the caller's buffer, which the caller may reuse.
  */
-export async function loadModel(model: string | Uint8Array | ModelProto): Promise<ModelProto> {
-  if (typeof model === "string") return (await readModelFile(model, { keepNodeEncodings: true })).model;
+export async function loadModel(model: string | Uint8Array | ModelProto, keep: boolean | "unfrozen" = true): Promise<ModelProto> {
+  if (typeof model === "string") return (await readModelFile(model, { keepNodeEncodings: keep })).model;
   if (model instanceof Uint8Array) return decodeModel(model);
   return model;
 }

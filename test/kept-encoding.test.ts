@@ -11,9 +11,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { compile } from "../compiler/index.js";
+import { compile, compileForWrite } from "../compiler/index.js";
 import { DataType, decodeMessage, decodeModel, decodeModelFile, encodeMessage, encodeModel, externalDataRefs, FileRange, writeModelFile, type GraphProto, type ModelProto, type NodeProto } from "../compiler/onnx/index.js";
-import { KEEP_MAX, keptEncoding } from "../compiler/onnx/keptEncoding.js";
+import { freezeKeptNodes, KEEP_MAX, keptEncoding } from "../compiler/onnx/keptEncoding.js";
 import { ROOT } from "./helpers.js";
 import { allAttributes, byt, cat, customNode, i32, key, kv, ld, msg, str, strs, sub, subs, vint, type Built } from "./onnx-wire.js";
 
@@ -177,6 +177,33 @@ describe("a compiled model's unchanged nodes are written from their kept bytes",
       const fromObject = await compile({ source: script, filename: "k.intv", model: plain });
       assert.ok(fromObject.model!.graph!.node!.every((n) => keptEncoding(n) === undefined));
       assert.deepEqual(Buffer.from(encodeModel(fromFile.model!)).equals(Buffer.from(encodeModel(fromObject.model!))), true, "the same bytes");
+      // compile hands out its kept nodes frozen; compileForWrite (intv compile) leaves them as read.
+      assert.deepEqual(nodes.filter((n) => keptEncoding(n) !== undefined && unfrozen(n).length > 0).map((n) => n.name), [], "compile: frozen");
+      const forWrite = await compileForWrite({ source: script, filename: "k.intv", model: file });
+      const written = forWrite.model!.graph!.node!;
+      assert.equal(written.filter((n) => keptEncoding(n) !== undefined).length, reused);
+      assert.ok(written.every((n) => !Object.isFrozen(n)), "compileForWrite: not frozen");
+      assert.deepEqual(Buffer.from(encodeModel(forWrite.model!)).equals(Buffer.from(encodeModel(fromObject.model!))), true, "the same bytes");
     });
   }
+});
+
+describe("a decode with keepNodeEncodings \"unfrozen\"", () => {
+  test("keeps bytes without freezing, and freezeKeptNodes freezes kept nodes wherever they are", () => {
+    const plainNode = msg(strs(1, "input", ["x"]), strs(2, "output", ["y"]), str(4, "op_type", "Relu"));
+    const inBody = msg(strs(1, "input", ["x"]), strs(2, "output", ["z"]), str(4, "op_type", "Neg"));
+    const withBody = msg(strs(2, "output", ["w"]), str(4, "op_type", "If"), subs(5, "attribute", [msg(str(1, "name", "then_branch"), sub(6, "g", msg(subs(1, "node", [inBody]))))]));
+    const fn = msg(str(1, "name", "f"), subs(7, "node", [plainNode]));
+    const bytes = cat([ld(7, graphOf(plainNode, withBody)), ld(25, fn.bytes)]);
+    const model = decodeMessage("onnx.ModelProto", bytes, { keepNodeEncodings: "unfrozen" }) as ModelProto;
+    const [top, ifNode] = model.graph!.node!;
+    const body = ifNode!.attribute![0]!.g!.node![0]!;
+    const inFunction = model.functions![0]!.node![0]!;
+    const kept = [top!, body, inFunction];
+    assert.ok(kept.every((n) => keptEncoding(n) !== undefined), "kept: the plain nodes, in the graph, a body and a function");
+    assert.ok([...kept, ifNode!].every((n) => !Object.isFrozen(n)), "none frozen");
+    freezeKeptNodes(model);
+    assert.deepEqual(kept.flatMap((n) => unfrozen(n)), []);
+    assert.ok(!Object.isFrozen(ifNode), "a node with a body keeps nothing and is not frozen");
+  });
 });

@@ -58,9 +58,10 @@ export const compileCommand: Command = {
     const copy = modelCopy(targets, early);
     try {
       // Loaded here, so that `intv --help` and other commands do not pay for the compiler.
-      const { compile, hasErrors, writeModelFile, OnnxFormatError } = await import("../../compiler/index.js");
+      const { compileForWrite, hasErrors, writeModelFile, OnnxFormatError } = await import("../../compiler/index.js");
       const options = tritonOptions ?? (await compileOptionsFrom(args));
-      const result = await compile(options);
+      // The model is written and nothing in it edited: its unchanged nodes need not be frozen.
+      const result = await compileForWrite(options);
       printDiagnostics(io, result.diagnostics, result.sources);
       if (hasErrors(result.diagnostics) || !result.model || !result.manifest) return EXIT.rejected;
       // The manifest is written to a temporary file first, so that when it cannot be written the model

@@ -42,8 +42,8 @@ interface State {
   readonly skip: ReadonlySet<FieldDesc> | null;
   /** Set when a TensorProto says its data is external (so a reader knows whether to look). */
   external: boolean;
-  /** Whether NodeProtos keep the bytes they are decoded from (DecodeOptions.keepNodeEncodings). */
-  readonly keep: boolean;
+  /** Whether NodeProtos keep the bytes they are decoded from, frozen or not (DecodeOptions.keepNodeEncodings). */
+  readonly keep: false | "frozen" | "unfrozen";
   /** Where kept nodes' bytes are copied to from a file's window (readKeptNode); made on first use. */
   arena: Arena | null;
 }
@@ -83,10 +83,11 @@ export interface DecodeOptions {
   skip?: readonly string[];
   /**
    * Keep the bytes of each NodeProto without subgraphs (keptEncoding.ts): the encoder writes them
-   * again instead of encoding the node, and the node is frozen, deep. Ignored with `skip` (the bytes
-   * would hold what the object lacks).
+   * again instead of encoding the node, and the node is frozen, deep. `"unfrozen"`: not frozen, for
+   * a caller that edits no node in place before it is written (the compiler, which freezes what it
+   * hands out: compile.ts). Ignored with `skip` (the bytes would hold what the object lacks).
    */
-  keepNodeEncodings?: boolean;
+  keepNodeEncodings?: boolean | "unfrozen";
 }
 
 function skipSet(options: DecodeOptions | undefined): ReadonlySet<FieldDesc> | null {
@@ -101,8 +102,10 @@ function skipSet(options: DecodeOptions | undefined): ReadonlySet<FieldDesc> | n
   );
 }
 
-function keeping(options: DecodeOptions | undefined, skip: ReadonlySet<FieldDesc> | null): boolean {
-  return options?.keepNodeEncodings === true && skip === null;
+function keeping(options: DecodeOptions | undefined, skip: ReadonlySet<FieldDesc> | null): State["keep"] {
+  const keep = options?.keepNodeEncodings;
+  if (skip !== null || keep === undefined || keep === false) return false;
+  return keep === "unfrozen" ? "unfrozen" : "frozen";
 }
 
 /**
@@ -428,7 +431,7 @@ function readKeptNode(s: State, len: number, depth: number): Obj {
     arena.buf.set(s.buf.subarray(start - s.base, start - s.base + len), at);
     bytes = arena.buf.subarray(at, at + len);
     // Offsets in errors stay the file's: position `start` is the arena's `at`.
-    from = { buf: arena.buf, node: arena.node, view: arena.view, base: start - at, pos: start, window: null, skip: null, external: false, keep: true, arena: null };
+    from = { buf: arena.buf, node: arena.node, view: arena.view, base: start - at, pos: start, window: null, skip: null, external: false, keep: s.keep, arena: null };
   } else {
     bytes = s.buf.subarray(start - s.base, start - s.base + len);
   }
@@ -443,7 +446,7 @@ function readKeptNode(s: State, len: number, depth: number): Obj {
   // Not kept: a node with a body (the IR exports it), and one with a tensor whose data is external,
   // so that a kept node holds no external reference (externalDataRefs steps over kept nodes).
   const attrs = obj.attribute as Obj[] | undefined;
-  if (!external && !attrs?.some((a) => a.g !== undefined || a.graphs !== undefined)) keepEncoding(obj, bytes);
+  if (!external && !attrs?.some((a) => a.g !== undefined || a.graphs !== undefined)) keepEncoding(obj, bytes, s.keep === "frozen");
   return obj;
 }
 

@@ -66,7 +66,8 @@ function withPath(file: string, e: unknown): unknown {
 
 /**
  * Reads, decodes and checks a model file, leaving its weights in the file. With
- * `keepNodeEncodings` (decode.ts), nodes keep their bytes for a faster write, and are frozen.
+ * `keepNodeEncodings` (decode.ts), nodes keep their bytes for a faster write, and are frozen
+ * (unless "unfrozen").
  */
 export async function readModelFile(file: string, options: Pick<DecodeOptions, "keepNodeEncodings"> = {}): Promise<ReadModelResult> {
   let st;

@@ -19,3 +19,4 @@ export {
   type ExternalDataRef,
 } from "./externalData.js";
 export { skimModel, skimModelFile, withoutInitializers, type ModelSkim } from "./skim.js";
+export { freezeKeptNodes, keptEncoding } from "./keptEncoding.js";
