@@ -195,6 +195,24 @@ test("a loop of passes: later statements read `patched[i].x`; the plan names eac
   assert.equal(fc.length, 4);
 });
 
+// W0002 looked only at the slots a patch rewired: a weight patch that reaches the output only through
+// a module call was reported (the model's own use of the weight is dead), and a patch whose slots a
+// later patch of the same port rewired again was not.
+test("W0002: a patch reaches through later uses of its value, not through slots rewired again", async () => {
+  const warnings = async (source: string) =>
+    (await checkScript({ source, filename: path.join(FIX, "script.intv"), model: gpt2 })).diagnostics.map((d) => `${d.code} ${d.span?.line}`);
+  const viaCall = [
+    "transformer.h[0].mlp.c_fc.weight *= 2",
+    "transformer.h[0].mlp.output = transformer.h[0].mlp(transformer.h[0].ln_2.output)",
+    "save y = transformer.h[0].mlp.output",
+  ].join("\n");
+  assert.deepEqual(await warnings(viaCall), [], "the call uses the patched weight");
+  const overwritten = "transformer.h[0].mlp.output *= 2\ntransformer.h[0].mlp.output = transformer.h[0].attn.output\n";
+  assert.deepEqual(await warnings(overwritten), ["W0002 1"], "the first patch is replaced before anything reads it");
+  const chained = "transformer.h[0].mlp.output *= 2\ntransformer.h[0].mlp.output += 1\n";
+  assert.deepEqual(await warnings(chained), [], "the second patch builds on the first");
+});
+
 test("checkScript reports what compile reports, without building a model", async () => {
   const scripts = [
     // warnings only

@@ -4,7 +4,7 @@
 //   W0003 a param that nothing uses.
 
 import { diagnostic, type Diagnostic } from "../../common/index.js";
-import { deadNodes, liveNodes, toposort, type Graph, type Node, type Value } from "../ir/index.js";
+import { deadNodes, liveNodes, toposort, type Graph, type Node, type Use, type Value } from "../ir/index.js";
 import type { PatchRecord } from "../splice/index.js";
 import type { ParamRecord, ReadRecord } from "../resolve/index.js";
 
@@ -66,7 +66,13 @@ export function unreachedPatchWarnings(graph: Graph, patches: readonly PatchReco
       return node !== null && live.has(node);
     };
     const inBranch = p.value.graph !== graph && p.value.graph.owner !== null && reaches(p.value.graph.owner);
-    if (inBranch || (p.outputs.length > 0 && p.pass.isLast) || p.rewired.some((u) => reaches(u.node))) continue;
+    // Through a slot it rewired that still reads its value (a later patch of the port may have
+    // rewired the slot again), or through a use its value gained after it: a later patch built on
+    // it, a save of it, a module call that reads a patched weight.
+    const reads = (u: Use) => (u.index >= 0 ? u.node.inputs[u.index] === p.value : u.inner?.outer === p.value);
+    const viaSlots = p.rewired.some((u) => reads(u) && reaches(u.node));
+    const viaLater = p.value.uses.some((u) => !p.usesBefore.has(u) && reaches(u.node));
+    if (inBranch || (p.outputs.length > 0 && p.pass.isLast) || viaSlots || viaLater) continue;
     if (seen.has(p.span.offset)) continue;
     seen.add(p.span.offset);
     out.push(diagnostic("W0002", `the patch of \`${p.display}\` reaches no model output and no save`, {

@@ -218,16 +218,18 @@ export class Statements {
         ctx.b.within(pass.state.ownBody(inst), () => {
           const current = pass.state.readInstance(port, inst);
           const value = this.patchValue(stmt, scope, pass, port, current, items, target.span);
+          const usesBefore = new Set(value.uses);
           const rewired = pass.state.patchInstance(port, inst, value);
-          ctx.patches.push({ seq: ctx.seq, span: target.span, display: port.display, port, pass: pass.state, value, rewired, outputs: [] });
+          ctx.patches.push({ seq: ctx.seq, span: target.span, display: port.display, port, pass: pass.state, value, rewired, usesBefore, outputs: [] });
         });
       }
       return;
     }
     const current = this.ev.readPort(port, pass, target.span, false);
     const value = this.patchValue(stmt, scope, pass, port, current, items, target.span);
+    const usesBefore = new Set(value.uses);
     const { rewired, outputs } = pass.state.patch(port, value);
-    ctx.patches.push({ seq: ctx.seq, span: target.span, display: port.display, port, pass: pass.state, value, rewired, outputs });
+    ctx.patches.push({ seq: ctx.seq, span: target.span, display: port.display, port, pass: pass.state, value, rewired, usesBefore, outputs });
   }
 
   /** The new value of a patched port: `=`, `op=`, whole or partial (`REF[items]`). */

@@ -37,6 +37,12 @@ export interface PatchRecord {
   value: Value;
   /** The slots rewired, in the compiled graph. */
   rewired: Use[];
+  /**
+   * The uses `value` had before the patch (a value of the model's assigned to a port has its own
+   * consumers): the uses it gains afterwards (a later patch building on it, a save, a module call
+   * through a patched weight) are what the patch reaches through (check/warnings.ts).
+   */
+  usesBefore: ReadonlySet<Use>;
   /** Positions of the model's outputs the patch replaces (they are the model's if its pass is the last). */
   outputs: number[];
 }
