@@ -114,4 +114,28 @@ describe("toposort", () => {
     assert.deepEqual(second.order, nodes.slice(10, 20));
     assert.deepEqual(first.order, nodes);
   });
+
+  // Graph.addNode orders a new node just after what it reads, so that a graph a script spliced (a
+  // patch feeding the model's later nodes) is still in `order` and sorts in one pass.
+  test("a new node's order: after the latest node it reads, before the model's next, distinct", () => {
+    const g = new Graph(null);
+    const x = g.addValue("x", "input", null);
+    const model: Node[] = [];
+    for (let i = 0; i < 3; i++) {
+      const node = g.addNode({ op_type: "Op" }, [model[i - 1]?.outputs[0] ?? x], [`m${i}`]);
+      node.order = i; // as imported
+      model.push(node);
+    }
+    g.bumpOrder(model.length);
+    const [m0, m1] = model;
+    const patch = g.addNode({ op_type: "Mul" }, [m0!.outputs[0]!], ["p"]);
+    const save = g.addNode({ op_type: "Identity" }, [m0!.outputs[0]!], ["s"]);
+    const onPatch = g.addNode({ op_type: "Add" }, [patch.outputs[0]!], ["q"]);
+    const constant = g.addNode({ op_type: "Constant" }, [], ["c"]);
+    g.setInput(m1!, 0, onPatch.outputs[0]!); // the patch rewires the model's consumer
+    assert.ok(m0!.order < patch.order && patch.order < save.order && save.order < onPatch.order && onPatch.order < m1!.order);
+    assert.ok(constant.order < m0!.order, "reads no node: before the model's first");
+    const byOrder = [...g.nodes].sort((a, b) => a.order - b.order);
+    assert.deepEqual(toposort(g).order, byOrder);
+  });
 });
