@@ -211,6 +211,14 @@ test("W0002: a patch reaches through later uses of its value, not through slots 
   assert.deepEqual(await warnings(overwritten), ["W0002 1"], "the first patch is replaced before anything reads it");
   const chained = "transformer.h[0].mlp.output *= 2\ntransformer.h[0].mlp.output += 1\n";
   assert.deepEqual(await warnings(chained), [], "the second patch builds on the first");
+  // Found by review: a value the patch did not make (a model value, a `let` name) gains uses that
+  // have nothing to do with the patch, and hid the warning.
+  const assignedValue = "transformer.h[0].mlp.output = transformer.h[0].attn.output\ntransformer.h[0].output = transformer.h[0].attn.output * 3\n";
+  assert.deepEqual(await warnings(assignedValue), ["W0002 1"], "the MLP's consumers are dead: h[0]'s output is replaced");
+  const letName = "let v = transformer.h[0].attn.output * 2\ntransformer.h[0].mlp.output = v\ntransformer.h[0].output = v\n";
+  assert.deepEqual(await warnings(letName), ["W0002 2"]);
+  // A loop whose iterations replace each other's patch: the last one reaches the output.
+  assert.deepEqual(await warnings("for l in 0..2 { transformer.h[5].mlp.output = transformer.h[l].attn.output }\n"), []);
 });
 
 test("checkScript reports what compile reports, without building a model", async () => {

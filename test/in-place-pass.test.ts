@@ -114,6 +114,30 @@ describe("a single pass computed in place means what the same pass computed on c
     withIdentity.outputs!.forEach((t, i) => assertClose(t, alone.outputs![i]!, 0, 0, `output ${i}`));
   });
 
+  // Found by review: a patch of a module inside one whose output was patched earlier (the same
+  // value: `mlp.c_proj.output` is `mlp.output`) was applied over the earlier patch, which was lost.
+  // As hooks run, the inner module's output patch comes first, and an outer module's input patch
+  // before an inner one's, whichever order the script writes them in.
+  test("patches of nested places on one value apply in the forward pass's order, in either written order", async () => {
+    const input = await readNpy(INPUT_IDS);
+    const pairs = [
+      ["transformer.h[0].mlp.output *= 3", "transformer.h[0].mlp.c_proj.output *= 2"],
+      ["transformer.h[0].mlp.c_fc.input *= 2", "transformer.h[0].mlp.input *= 3"],
+      ["transformer.h[1].ln_1.input *= 2", "transformer.h[0].output *= 3"],
+    ];
+    const saves = "save inner = transformer.h[0].mlp.c_proj.output\nsave outer = transformer.h[0].mlp.output\nsave fc = transformer.h[0].mlp.c_fc.output\nsave ln = transformer.h[1].ln_1.output\n";
+    for (const [a, b] of pairs) {
+      const bodies = [`${a}\n${b}\n${saves}`, `${b}\n${a}\n${saves}`];
+      const results = await Promise.all(bodies.flatMap((body) => [runCompiled(body, input), runCompiled(`pass p {\n${body}}\n`, input)]));
+      for (const r of results) assert.deepEqual(r.diagnostics.filter((d) => d.startsWith("E")), [], `${a}; ${b}`);
+      for (const r of results.slice(1)) r.outputs!.forEach((t, i) => assertClose(t, results[0]!.outputs![i]!, 0, 0, `${a}; ${b}: output ${i}`));
+    }
+    // Both patches of the first pair apply: the MLP's output is 3 × what its c_proj gives (2 × its own).
+    const [, inner, outer] = (await runCompiled(`${pairs[0]![0]}\n${pairs[0]![1]}\n${saves}`, input)).outputs!;
+    const i = inner!.data as Float32Array;
+    assertClose(outer!, { ...inner!, data: i.map((x) => x * 3) }, 1e-6, 1e-6, "outer = 3 × inner");
+  });
+
   // Found by review: optimizing removed what a model's own unused node reads once a patch had
   // taken that value's other consumers away, and the export failed ("cycle at export").
   test("a model's own unused node keeps what it reads, in place and in a pass", async () => {

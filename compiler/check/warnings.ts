@@ -56,31 +56,45 @@ export function laterPatchWarnings(graph: Graph, patches: readonly PatchRecord[]
 
 export function unreachedPatchWarnings(graph: Graph, patches: readonly PatchRecord[]): Diagnostic[] {
   const live = liveNodes(graph);
-  const out: Diagnostic[] = [];
-  const seen = new Set<number>();
-  for (const p of patches) {
-    // A patch inside an If branch reaches what its If node reaches.
-    const reaches = (n: Node) => {
-      let node: Node | null = n;
-      while (node && node.graph !== graph) node = node.graph.owner;
-      return node !== null && live.has(node);
-    };
+  // A patch inside an If branch reaches what its If node reaches.
+  const reaches = (n: Node) => {
+    let node: Node | null = n;
+    while (node && node.graph !== graph) node = node.graph.owner;
+    return node !== null && live.has(node);
+  };
+  const reached = (p: PatchRecord): boolean => {
     const inBranch = p.value.graph !== graph && p.value.graph.owner !== null && reaches(p.value.graph.owner);
-    // Through a slot it rewired that still reads its value (a later patch of the port may have
-    // rewired the slot again), or through a use its value gained after it: a later patch built on
-    // it, a save of it, a module call that reads a patched weight.
-    const reads = (u: Use) => (u.index >= 0 ? u.node.inputs[u.index] === p.value : u.inner?.outer === p.value);
-    const viaSlots = p.rewired.some((u) => reads(u) && reaches(u.node));
-    const viaLater = p.value.uses.some((u) => !p.usesBefore.has(u) && reaches(u.node));
-    if (inBranch || (p.outputs.length > 0 && p.pass.isLast) || viaSlots || viaLater) continue;
-    if (seen.has(p.span.offset)) continue;
-    seen.add(p.span.offset);
+    // Through a slot it rewired that still reads its value (a later patch of the place may have
+    // rewired the slot again), or through a use a value it made gained after it: a later patch built
+    // on it, a save of it, a module call that reads a patched weight.
+    const viaSlots = p.rewired.some((u) => readsValue(u, p.value) && reaches(u.node));
+    const viaLater = p.made && p.value.uses.some((u) => !p.usesBefore.has(u) && reaches(u.node));
+    return inBranch || (p.outputs.length > 0 && p.pass.isLast) || viaSlots || viaLater;
+  };
+  // One warning per statement, and only when none of its executions reaches anything: in a loop,
+  // an iteration whose patch a later one replaces is what the loop means (found by review).
+  const byStatement = new Map<string, PatchRecord[]>();
+  for (const p of patches) {
+    const key = `${p.span.file}:${p.span.offset}`;
+    const same = byStatement.get(key);
+    if (same) same.push(p);
+    else byStatement.set(key, [p]);
+  }
+  const out: Diagnostic[] = [];
+  for (const ps of byStatement.values()) {
+    if (ps.some(reached)) continue;
+    const p = ps[0]!;
     out.push(diagnostic("W0002", `the patch of \`${p.display}\` reaches no model output and no save`, {
       span: p.span,
       help: !p.pass.isLast ? `nothing in pass \`${p.pass.name}\` after it is saved: save a value it changes, or read it from a later pass` : "nothing downstream of it is computed for an output",
     }));
   }
   return out;
+}
+
+/** Whether a use (an input slot, or a body's read of an outer value) still reads `v`. */
+function readsValue(u: Use, v: Value): boolean {
+  return u.index >= 0 ? u.node.inputs[u.index] === v : u.inner?.outer === v;
 }
 
 /**

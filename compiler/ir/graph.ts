@@ -84,6 +84,10 @@ export class Node {
    * (onnx/keptEncoding.ts). Null for a node the compiler made.
    */
   imported: NodeProto | null = null;
+  /** Nodes made so far, in this process. */
+  static made = 0;
+  /** How many nodes were made before this one (Node.made): which statement made a node. */
+  readonly serial = Node.made++;
 
   constructor(
     /** Everything of the NodeProto except `input`/`output` (attributes, metadata, doc string...). */

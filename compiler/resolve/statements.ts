@@ -5,7 +5,7 @@
 
 import { AlreadyReported, diagnostic, elemTypeCode, fail, SCRIPT_ELEM_TYPE_NAMES, suggest, type Span } from "../../common/index.js";
 import { printExpr, type Stmt } from "../../grammar/index.js";
-import type { Dim, Value } from "../ir/index.js";
+import { Node, type Dim, type Value } from "../ir/index.js";
 import { MAX_DEFAULT_ELEMENTS } from "../limits.js";
 import { binary, elemName, INT64, makeTensor, patchTensor, type Builder, type IndexItem, type PatchOp } from "../lower/index.js";
 import type { TensorProto } from "../onnx/index.js";
@@ -217,19 +217,26 @@ export class Statements {
       for (const inst of port.instances) {
         ctx.b.within(pass.state.ownBody(inst), () => {
           const current = pass.state.readInstance(port, inst);
+          const nodesBefore = Node.made;
           const value = this.patchValue(stmt, scope, pass, port, current, items, target.span);
+          const made = value.producer !== null && value.producer.serial >= nodesBefore;
           const usesBefore = new Set(value.uses);
           const rewired = pass.state.patchInstance(port, inst, value);
-          ctx.patches.push({ seq: ctx.seq, span: target.span, display: port.display, port, pass: pass.state, value, rewired, usesBefore, outputs: [] });
+          ctx.patches.push({ seq: ctx.seq, span: target.span, display: port.display, port, pass: pass.state, value, made, rewired, usesBefore, outputs: [] });
         });
       }
       return;
     }
     const current = this.ev.readPort(port, pass, target.span, false);
+    const currentUses = new Set(current.uses);
+    const nodesBefore = Node.made;
     const value = this.patchValue(stmt, scope, pass, port, current, items, target.span);
+    // What the patch's own computation read of the place's value (`*=`, `+=`, a read of it on the right).
+    const reads = current.uses.filter((u) => !currentUses.has(u));
+    const made = value.producer !== null && value.producer.serial >= nodesBefore;
     const usesBefore = new Set(value.uses);
-    const { rewired, outputs } = pass.state.patch(port, value);
-    ctx.patches.push({ seq: ctx.seq, span: target.span, display: port.display, port, pass: pass.state, value, rewired, usesBefore, outputs });
+    const { rewired, outputs } = pass.state.patch(port, value, current, reads);
+    ctx.patches.push({ seq: ctx.seq, span: target.span, display: port.display, port, pass: pass.state, value, made, rewired, usesBefore, outputs });
   }
 
   /** The new value of a patched port: `=`, `op=`, whole or partial (`REF[items]`). */

@@ -38,9 +38,15 @@ export interface PatchRecord {
   /** The slots rewired, in the compiled graph. */
   rewired: Use[];
   /**
-   * The uses `value` had before the patch (a value of the model's assigned to a port has its own
-   * consumers): the uses it gains afterwards (a later patch building on it, a save, a module call
-   * through a patched weight) are what the patch reaches through (check/warnings.ts).
+   * Whether the patch's statement made `value` (`x *= 2`), rather than assigning a value that was
+   * there before it (`x = transformer.h[0].attn.output`, a `let` name): only a value the patch made
+   * is reached later through the patched place alone.
+   */
+  made: boolean;
+  /**
+   * The uses `value` had before the patch: for a value the patch made, the uses it gains afterwards
+   * (a later patch building on it, a save, a module call through a patched weight) are what the
+   * patch reaches through (check/warnings.ts).
    */
   usesBefore: ReadonlySet<Use>;
   /** Positions of the model's outputs the patch replaces (they are the model's if its pass is the last). */
@@ -61,8 +67,11 @@ export class PassState {
   private readonly map: CopyMap = { values: new Map(), graphs: new Map(), nodes: new Map() };
   /** Reads of values this pass still shared when they were read (model value → Identity). */
   private readonly placeholders = new Map<Value, Node>();
-  /** Patches applied in this pass, per imported value, in program order. */
-  private readonly patches = new Map<Value, { slots: Set<string>; port: PortRef; value: Value }[]>();
+  /**
+   * Patches applied in this pass, per imported value, in the order the forward pass applies them
+   * (program order, but for a patch of a place upstream of an earlier one: see `patch`).
+   */
+  private readonly patches = new Map<Value, AppliedPatch[]>();
   /** Model inputs this pass takes from elsewhere (`pass p(input_ids = other)`). */
   readonly overrides: { input: string; from: string }[] = [];
   /** Model outputs replaced in this pass (`model.output = v`, a patch of `lm_head.output`), by position. */
@@ -155,21 +164,49 @@ export class PassState {
     return v ? this.valueOf(v) : null;
   }
 
-  /** Rewire `port`'s consumers (in this pass) to `value`, copying what the patch changes. Returns what was rewired. */
-  patch(port: PortRef, value: Value): { rewired: Use[]; outputs: number[] } {
+  /**
+   * Rewire `port`'s consumers (in this pass) to `value`, copying what the patch changes. Returns what
+   * was rewired. `current` is what the patch read at `port` (`read`), `reads` the uses of it the
+   * patch's own computation made.
+   *
+   * Places on one value are applied in the forward pass's order, whatever order the script writes
+   * them in: a module's output hook runs before the hook of the module around it
+   * (`mlp.c_proj.output` before `mlp.output`), an outer module's input pre-hook before an inner one's.
+   * A patch of a place upstream of one patched earlier in the pass (one that covers it, and that it
+   * does not cover: ports.ts `covers`) goes in before it: it leaves the earlier patch's slots to it,
+   * and the earlier patch's reads of the value both read now read this patch's value. Applying it
+   * over them instead dropped the earlier patch (`mlp.output *= 3` then `mlp.c_proj.output *= 2`
+   * lost the 3, found by review).
+   */
+  patch(port: PortRef, value: Value, current: Value, reads: readonly Use[]): { rewired: Use[]; outputs: number[] } {
     const graph = this.model.graph;
+    const mine = this.slotIds.keys(port);
+    const list = this.patches.get(port.value) ?? [];
+    const downstream = list.filter((e) => covers(port, e.port, mine, e.slots) && !covers(e.port, port, e.slots, mine));
+    const theirs = new Set<string>();
+    for (const e of downstream) for (const k of e.slots) theirs.add(k);
     this.privatize(port.slots.map((u) => u.node));
     const rewired: Use[] = [];
     for (const base of port.slots) {
+      if (theirs.has(this.slotIds.key(base))) continue;
       const use = this.mapUse(base);
       graph.rewire(use, value);
       rewired.push(use.index >= 0 ? { node: use.node, index: use.index } : { node: use.node, index: -1, inner: use.inner! });
     }
-    for (const i of port.graphOutputs) this.outputPatches.set(i, value);
-    const list = this.patches.get(port.value) ?? [];
-    list.push({ slots: this.slotIds.keys(port), port, value });
+    for (const e of downstream) {
+      for (const u of e.reads) {
+        if (!readsValue(u, current)) continue;
+        graph.rewire(u, value);
+        rewired.push(u); // a slot of this patch's too (the warnings and the cycle check follow it)
+      }
+    }
+    const outputs = port.graphOutputs.filter((i) => !theirs.has(`out#${i}`));
+    for (const i of outputs) this.outputPatches.set(i, value);
+    const applied: AppliedPatch = { slots: mine, port, value, reads };
+    const at = downstream.length > 0 ? list.indexOf(downstream[0]!) : list.length;
+    list.splice(at, 0, applied);
     this.patches.set(port.value, list);
-    return { rewired, outputs: [...port.graphOutputs] };
+    return { rewired, outputs };
   }
 
   /** The model's output at `position` as this pass computes it (`original` is the model's own). */
@@ -285,4 +322,18 @@ export class PassState {
     this.instanceValues.set(this.instanceKey(port, inst), value);
     return rewired;
   }
+}
+
+/** A patch as its pass keeps it: the slots it rewired (as SlotIds keys), and its reads of what it replaced. */
+interface AppliedPatch {
+  slots: Set<string>;
+  port: PortRef;
+  value: Value;
+  /** The uses of the value the patch read at its place that its own computation made. */
+  reads: readonly Use[];
+}
+
+/** Whether a use (an input slot, or a body's read of an outer value) still reads `v`. */
+function readsValue(u: Use, v: Value): boolean {
+  return u.index >= 0 ? u.node.inputs[u.index] === v : u.inner?.outer === v;
 }
