@@ -138,6 +138,32 @@ describe("a single pass computed in place means what the same pass computed on c
     assertClose(outer!, { ...inner!, data: i.map((x) => x * 3) }, 1e-6, 1e-6, "outer = 3 × inner");
   });
 
+  // The same inside If branches (a model wrapped in control flow: one instance of each module per
+  // branch), where a read of the outer place did not see the inner place's patch at all.
+  test("nested places inside If branches too, in either written order", async () => {
+    const dir = path.join(ROOT, "test/fixtures/zoo/if_wrapped");
+    const inputs = { input: await readNpy(path.join(dir, "input.npy")), sr: await readNpy(path.join(dir, "sr.npy")) };
+    const saves = "save inner = encoder[0].activation.output\nsave outer = encoder[0].output\n";
+    const run = async (source: string): Promise<Tensor[]> => {
+      const r = await compile({ source, filename: "s.intv", model: path.join(dir, "model.onnx") });
+      assert.deepEqual(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.message), []);
+      const runtime = await Runtime.load(encodeModel(r.model!), { intraOpNumThreads: 1 });
+      try {
+        const { outputs, saves } = await runtime.run(inputs);
+        return [...outputs.values(), ...saves.values()];
+      } finally {
+        await runtime.release();
+      }
+    };
+    const a = "encoder[0].output *= 3";
+    const b = "encoder[0].activation.output *= 2";
+    const one = await run(`${a}\n${b}\n${saves}`);
+    const other = await run(`${b}\n${a}\n${saves}`);
+    one.forEach((t, i) => assertClose(t, other[i]!, 0, 0, `output ${i}`));
+    const [, inner, outer] = one;
+    assertClose(outer!, { ...inner!, data: (inner!.data as Float32Array).map((x) => x * 3) }, 1e-6, 1e-6, "outer = 3 × inner");
+  });
+
   // Found by review: optimizing removed what a model's own unused node reads once a patch had
   // taken that value's other consumers away, and the export failed ("cycle at export").
   test("a model's own unused node keeps what it reads, in place and in a pass", async () => {

@@ -217,11 +217,13 @@ export class Statements {
       for (const inst of port.instances) {
         ctx.b.within(pass.state.ownBody(inst), () => {
           const current = pass.state.readInstance(port, inst);
+          const currentUses = new Set(current.uses);
           const nodesBefore = Node.made;
           const value = this.patchValue(stmt, scope, pass, port, current, items, target.span);
+          const reads = current.uses.filter((u) => !currentUses.has(u));
           const made = value.producer !== null && value.producer.serial >= nodesBefore;
           const usesBefore = new Set(value.uses);
-          const rewired = pass.state.patchInstance(port, inst, value);
+          const rewired = pass.state.patchInstance(port, inst, value, current, reads);
           ctx.patches.push({ seq: ctx.seq, span: target.span, display: port.display, port, pass: pass.state, value, made, rewired, usesBefore, outputs: [] });
         });
       }

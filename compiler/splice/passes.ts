@@ -282,7 +282,8 @@ export class PassState {
 
   // ---- ports of modules inside If branches (one instance per branch) ----
 
-  private readonly instanceValues = new Map<string, Value>();
+  /** Patches applied in this pass per branch value (an instance's value in the imported branch), in the forward pass's order (see `patch`). */
+  private readonly instancePatches = new Map<Value, AppliedPatch[]>();
   /** Branch values already routed out of their If node, so reading twice adds one output. */
   readonly merged = new Map<string, { values: Value[]; out: Value }>();
 
@@ -299,27 +300,57 @@ export class PassState {
     return this.graphOf(inst);
   }
 
-  private instanceKey(port: PortRef, inst: PortInstance): string {
-    return `${port.key}#${port.instances!.indexOf(inst)}`;
+  /** The instance's consumer slots inside its branch and its positions in the branch's outputs, as SlotIds keys. */
+  private instanceSlots(inst: PortInstance): Set<string> {
+    const out = new Set(inst.slots.map((u) => this.slotIds.key(u)));
+    for (const i of inst.bodyOutputs) out.add(`out#${i}`);
+    return out;
   }
 
+  /** The value this pass computes at the instance now: the latest patch that covers it, as `read`. */
   readInstance(port: PortRef, inst: PortInstance): Value {
-    return this.instanceValues.get(this.instanceKey(port, inst)) ?? this.valueOf(inst.value);
+    const list = this.instancePatches.get(inst.value);
+    if (list) {
+      const mine = this.instanceSlots(inst);
+      for (let i = list.length - 1; i >= 0; i--) {
+        const p = list[i]!;
+        if (covers(p.port, port, p.slots, mine)) return p.value;
+      }
+    }
+    return this.valueOf(inst.value);
   }
 
-  /** Rewire the instance's consumers inside its branch (and the branch's outputs) to `value`. */
-  patchInstance(port: PortRef, inst: PortInstance, value: Value): Use[] {
+  /**
+   * Rewire the instance's consumers inside its branch (and the branch's outputs) to `value`; places
+   * on one value apply in the forward pass's order, as `patch` says.
+   */
+  patchInstance(port: PortRef, inst: PortInstance, value: Value, current: Value, reads: readonly Use[]): Use[] {
     const graph = this.ownBody(inst);
+    const mine = this.instanceSlots(inst);
+    const list = this.instancePatches.get(inst.value) ?? [];
+    const downstream = list.filter((e) => covers(port, e.port, mine, e.slots) && !covers(e.port, port, e.slots, mine));
+    const theirs = new Set<string>();
+    for (const e of downstream) for (const k of e.slots) theirs.add(k);
     const rewired: Use[] = [];
     for (const base of inst.slots) {
+      if (theirs.has(this.slotIds.key(base))) continue;
       const node = this.map.nodes.get(base.node);
       if (!node) throw new InternalError(`the pass \`${this.name}\` has no copy of \`${base.node.name}\``);
       const use: Use = base.index >= 0 ? { node, index: base.index } : { node, index: -1, inner: this.map.values.get(base.inner!) ?? base.inner! };
       graph.rewire(use, value);
       rewired.push(use);
     }
-    for (const i of inst.bodyOutputs) graph.outputs[i] = value;
-    this.instanceValues.set(this.instanceKey(port, inst), value);
+    for (const e of downstream) {
+      for (const u of e.reads) {
+        if (!readsValue(u, current)) continue;
+        graph.rewire(u, value);
+        rewired.push(u);
+      }
+    }
+    for (const i of inst.bodyOutputs) if (!theirs.has(`out#${i}`)) graph.outputs[i] = value;
+    const at = downstream.length > 0 ? list.indexOf(downstream[0]!) : list.length;
+    list.splice(at, 0, { slots: mine, port, value, reads });
+    this.instancePatches.set(inst.value, list);
     return rewired;
   }
 }
