@@ -3,8 +3,8 @@
 //   W0002 a patch that reaches no model output and no save;
 //   W0003 a param that nothing uses.
 
-import { diagnostic, type Diagnostic } from "../../common/index.js";
-import { deadNodes, liveNodes, toposort, type Graph, type Node, type Use, type Value } from "../ir/index.js";
+import { diagnostic, type Diagnostic, type Span } from "../../common/index.js";
+import { deadNodes, liveNodes, readsValue, toposort, type Graph, type Node, type Value } from "../ir/index.js";
 import type { PatchRecord } from "../splice/index.js";
 import type { ParamRecord, ReadRecord } from "../resolve/index.js";
 
@@ -73,15 +73,8 @@ export function unreachedPatchWarnings(graph: Graph, patches: readonly PatchReco
   };
   // One warning per statement, and only when none of its executions reaches anything: in a loop,
   // an iteration whose patch a later one replaces is what the loop means (found by review).
-  const byStatement = new Map<string, PatchRecord[]>();
-  for (const p of patches) {
-    const key = `${p.span.file}:${p.span.offset}`;
-    const same = byStatement.get(key);
-    if (same) same.push(p);
-    else byStatement.set(key, [p]);
-  }
   const out: Diagnostic[] = [];
-  for (const ps of byStatement.values()) {
+  for (const ps of byStatement(patches)) {
     if (ps.some(reached)) continue;
     const p = ps[0]!;
     out.push(diagnostic("W0002", `the patch of \`${p.display}\` reaches no model output and no save`, {
@@ -92,9 +85,16 @@ export function unreachedPatchWarnings(graph: Graph, patches: readonly PatchReco
   return out;
 }
 
-/** Whether a use (an input slot, or a body's read of an outer value) still reads `v`. */
-function readsValue(u: Use, v: Value): boolean {
-  return u.index >= 0 ? u.node.inputs[u.index] === v : u.inner?.outer === v;
+/** Records by the statement that made them (a statement in a loop or a `def` runs several times), in order. */
+function byStatement<R extends { span: Span }>(records: readonly R[]): R[][] {
+  const groups = new Map<string, R[]>();
+  for (const r of records) {
+    const key = `${r.span.file}:${r.span.offset}`;
+    const same = groups.get(key);
+    if (same) same.push(r);
+    else groups.set(key, [r]);
+  }
+  return [...groups.values()];
 }
 
 /**
@@ -107,14 +107,7 @@ export function unusedParamWarnings(graph: Graph, params: readonly ParamRecord[]
   // A `param` in a loop is declared once per iteration: one warning per statement, and only when
   // none of its declarations is used (a loop of three gave three warnings; found by
   // test/fuzz.test.ts).
-  const byStatement = new Map<string, ParamRecord[]>();
-  for (const p of params) {
-    const key = `${p.span.file}:${p.span.offset}`;
-    const same = byStatement.get(key);
-    if (same) same.push(p);
-    else byStatement.set(key, [p]);
-  }
-  return [...byStatement.values()]
+  return byStatement(params)
     .filter((ps) => ps.every((p) => p.input.uses.every((u) => dead.has(u.node))))
     .map(([p]) => diagnostic("W0003", `the param \`${p!.name}\` is never used`, { span: p!.span }));
 }

@@ -20,6 +20,11 @@ export interface Use {
   inner?: Value;
 }
 
+/** Whether a use (an input slot, or a body's read of an outer value) still reads `v`. */
+export function readsValue(u: Use, v: Value): boolean {
+  return u.index >= 0 ? u.node.inputs[u.index] === v : u.inner?.outer === v;
+}
+
 export class Value {
   readonly uses: Use[] = [];
   producer: Node | null = null;

@@ -5,7 +5,7 @@
 
 import { AlreadyReported, diagnostic, elemTypeCode, fail, SCRIPT_ELEM_TYPE_NAMES, suggest, type Span } from "../../common/index.js";
 import { printExpr, type Stmt } from "../../grammar/index.js";
-import { Node, type Dim, type Value } from "../ir/index.js";
+import { Node, type Dim, type Use, type Value } from "../ir/index.js";
 import { MAX_DEFAULT_ELEMENTS } from "../limits.js";
 import { binary, elemName, INT64, makeTensor, patchTensor, type Builder, type IndexItem, type PatchOp } from "../lower/index.js";
 import type { TensorProto } from "../onnx/index.js";
@@ -217,28 +217,41 @@ export class Statements {
       for (const inst of port.instances) {
         ctx.b.within(pass.state.ownBody(inst), () => {
           const current = pass.state.readInstance(port, inst);
-          const currentUses = new Set(current.uses);
-          const nodesBefore = Node.made;
-          const value = this.patchValue(stmt, scope, pass, port, current, items, target.span);
-          const reads = current.uses.filter((u) => !currentUses.has(u));
-          const made = value.producer !== null && value.producer.serial >= nodesBefore;
-          const usesBefore = new Set(value.uses);
-          const rewired = pass.state.patchInstance(port, inst, value, current, reads);
-          ctx.patches.push({ seq: ctx.seq, span: target.span, display: port.display, port, pass: pass.state, value, made, rewired, usesBefore, outputs: [] });
+          this.applyPatch(port, pass, target.span, current, () => this.patchValue(stmt, scope, pass, port, current, items, target.span), (value, reads) => ({
+            rewired: pass.state.patchInstance(port, inst, value, current, reads),
+            outputs: [],
+          }));
         });
       }
       return;
     }
     const current = this.ev.readPort(port, pass, target.span, false);
+    this.applyPatch(port, pass, target.span, current, () => this.patchValue(stmt, scope, pass, port, current, items, target.span), (value, reads) =>
+      pass.state.patch(port, value, current, reads),
+    );
+  }
+
+  /**
+   * Computes a patch's value from `current`, the value at its place, applies it with `apply`, and
+   * records it with what the checks need: what its computation read of `current` (`*=`, `+=`, a
+   * read of the place on the right), whether it made its value, and the uses the value had before.
+   */
+  private applyPatch(
+    port: PortRef,
+    pass: Pass,
+    span: Span,
+    current: Value,
+    compute: () => Value,
+    apply: (value: Value, reads: Use[]) => { rewired: Use[]; outputs: number[] },
+  ): void {
     const currentUses = new Set(current.uses);
     const nodesBefore = Node.made;
-    const value = this.patchValue(stmt, scope, pass, port, current, items, target.span);
-    // What the patch's own computation read of the place's value (`*=`, `+=`, a read of it on the right).
+    const value = compute();
     const reads = current.uses.filter((u) => !currentUses.has(u));
     const made = value.producer !== null && value.producer.serial >= nodesBefore;
     const usesBefore = new Set(value.uses);
-    const { rewired, outputs } = pass.state.patch(port, value, current, reads);
-    ctx.patches.push({ seq: ctx.seq, span: target.span, display: port.display, port, pass: pass.state, value, made, rewired, usesBefore, outputs });
+    const { rewired, outputs } = apply(value, reads);
+    this.ctx.patches.push({ seq: this.ctx.seq, span, display: port.display, port, pass: pass.state, value, made, rewired, usesBefore, outputs });
   }
 
   /** The new value of a patched port: `=`, `op=`, whole or partial (`REF[items]`). */

@@ -25,7 +25,8 @@
 import { InternalError, type Span } from "../../common/index.js";
 import type { Graph, IrModel, Node, Use, Value } from "../ir/index.js";
 import { copyNode, freshCopyName, type CopyMap } from "./clone.js";
-import { covers, type PortInstance, type PortRef, type SlotIds } from "./ports.js";
+import { AppliedPatches, feedDownstream, slotsOf } from "./appliedPatches.js";
+import type { PortInstance, PortRef, SlotIds } from "./ports.js";
 
 export interface PatchRecord {
   /** Order of the patch among all statements executed (after unrolling). */
@@ -67,11 +68,8 @@ export class PassState {
   private readonly map: CopyMap = { values: new Map(), graphs: new Map(), nodes: new Map() };
   /** Reads of values this pass still shared when they were read (model value → Identity). */
   private readonly placeholders = new Map<Value, Node>();
-  /**
-   * Patches applied in this pass, per imported value, in the order the forward pass applies them
-   * (program order, but for a patch of a place upstream of an earlier one: see `patch`).
-   */
-  private readonly patches = new Map<Value, AppliedPatch[]>();
+  /** Patches applied in this pass, per imported value (appliedPatches.ts). */
+  private readonly patches = new AppliedPatches();
   /** Model inputs this pass takes from elsewhere (`pass p(input_ids = other)`). */
   readonly overrides: { input: string; from: string }[] = [];
   /** Model outputs replaced in this pass (`model.output = v`, a patch of `lm_head.output`), by position. */
@@ -141,15 +139,7 @@ export class PassState {
 
   /** The value this pass computes at `port` now: the latest patch that covers it, else the model's value. */
   read(port: PortRef): Value {
-    const list = this.patches.get(port.value);
-    if (list) {
-      const mine = this.slotIds.keys(port);
-      for (let i = list.length - 1; i >= 0; i--) {
-        const p = list[i]!;
-        if (covers(p.port, port, p.slots, mine)) return p.value;
-      }
-    }
-    return this.readValue(port.value);
+    return this.patches.latest(port.value, port, this.slotIds.keys(port))?.value ?? this.readValue(port.value);
   }
 
   /**
@@ -170,21 +160,15 @@ export class PassState {
    * patch's own computation made.
    *
    * Places on one value are applied in the forward pass's order, whatever order the script writes
-   * them in: a module's output hook runs before the hook of the module around it
-   * (`mlp.c_proj.output` before `mlp.output`), an outer module's input pre-hook before an inner one's.
-   * A patch of a place upstream of one patched earlier in the pass (one that covers it, and that it
-   * does not cover: ports.ts `covers`) goes in before it: it leaves the earlier patch's slots to it,
-   * and the earlier patch's reads of the value both read now read this patch's value. Applying it
-   * over them instead dropped the earlier patch (`mlp.output *= 3` then `mlp.c_proj.output *= 2`
-   * lost the 3, found by review).
+   * them in (appliedPatches.ts): a patch of a place upstream of one patched earlier goes in before
+   * it. Applying it over it instead dropped the earlier patch (`mlp.output *= 3` then
+   * `mlp.c_proj.output *= 2` lost the 3, found by review).
    */
   patch(port: PortRef, value: Value, current: Value, reads: readonly Use[]): { rewired: Use[]; outputs: number[] } {
     const graph = this.model.graph;
     const mine = this.slotIds.keys(port);
-    const list = this.patches.get(port.value) ?? [];
-    const downstream = list.filter((e) => covers(port, e.port, mine, e.slots) && !covers(e.port, port, e.slots, mine));
-    const theirs = new Set<string>();
-    for (const e of downstream) for (const k of e.slots) theirs.add(k);
+    const downstream = this.patches.downstreamOf(port.value, port, mine);
+    const theirs = slotsOf(downstream);
     this.privatize(port.slots.map((u) => u.node));
     const rewired: Use[] = [];
     for (const base of port.slots) {
@@ -193,19 +177,10 @@ export class PassState {
       graph.rewire(use, value);
       rewired.push(use.index >= 0 ? { node: use.node, index: use.index } : { node: use.node, index: -1, inner: use.inner! });
     }
-    for (const e of downstream) {
-      for (const u of e.reads) {
-        if (!readsValue(u, current)) continue;
-        graph.rewire(u, value);
-        rewired.push(u); // a slot of this patch's too (the warnings and the cycle check follow it)
-      }
-    }
+    rewired.push(...feedDownstream(graph, downstream, current, value));
     const outputs = port.graphOutputs.filter((i) => !theirs.has(`out#${i}`));
     for (const i of outputs) this.outputPatches.set(i, value);
-    const applied: AppliedPatch = { slots: mine, port, value, reads };
-    const at = downstream.length > 0 ? list.indexOf(downstream[0]!) : list.length;
-    list.splice(at, 0, applied);
-    this.patches.set(port.value, list);
+    this.patches.add(port.value, { slots: mine, port, value, reads }, downstream);
     return { rewired, outputs };
   }
 
@@ -282,8 +257,8 @@ export class PassState {
 
   // ---- ports of modules inside If branches (one instance per branch) ----
 
-  /** Patches applied in this pass per branch value (an instance's value in the imported branch), in the forward pass's order (see `patch`). */
-  private readonly instancePatches = new Map<Value, AppliedPatch[]>();
+  /** Patches applied in this pass per branch value (an instance's value in the imported branch). */
+  private readonly instancePatches = new AppliedPatches();
   /** Branch values already routed out of their If node, so reading twice adds one output. */
   readonly merged = new Map<string, { values: Value[]; out: Value }>();
 
@@ -309,15 +284,7 @@ export class PassState {
 
   /** The value this pass computes at the instance now: the latest patch that covers it, as `read`. */
   readInstance(port: PortRef, inst: PortInstance): Value {
-    const list = this.instancePatches.get(inst.value);
-    if (list) {
-      const mine = this.instanceSlots(inst);
-      for (let i = list.length - 1; i >= 0; i--) {
-        const p = list[i]!;
-        if (covers(p.port, port, p.slots, mine)) return p.value;
-      }
-    }
-    return this.valueOf(inst.value);
+    return this.instancePatches.latest(inst.value, port, this.instanceSlots(inst))?.value ?? this.valueOf(inst.value);
   }
 
   /**
@@ -327,10 +294,8 @@ export class PassState {
   patchInstance(port: PortRef, inst: PortInstance, value: Value, current: Value, reads: readonly Use[]): Use[] {
     const graph = this.ownBody(inst);
     const mine = this.instanceSlots(inst);
-    const list = this.instancePatches.get(inst.value) ?? [];
-    const downstream = list.filter((e) => covers(port, e.port, mine, e.slots) && !covers(e.port, port, e.slots, mine));
-    const theirs = new Set<string>();
-    for (const e of downstream) for (const k of e.slots) theirs.add(k);
+    const downstream = this.instancePatches.downstreamOf(inst.value, port, mine);
+    const theirs = slotsOf(downstream);
     const rewired: Use[] = [];
     for (const base of inst.slots) {
       if (theirs.has(this.slotIds.key(base))) continue;
@@ -340,31 +305,10 @@ export class PassState {
       graph.rewire(use, value);
       rewired.push(use);
     }
-    for (const e of downstream) {
-      for (const u of e.reads) {
-        if (!readsValue(u, current)) continue;
-        graph.rewire(u, value);
-        rewired.push(u);
-      }
-    }
+    rewired.push(...feedDownstream(graph, downstream, current, value));
     for (const i of inst.bodyOutputs) if (!theirs.has(`out#${i}`)) graph.outputs[i] = value;
-    const at = downstream.length > 0 ? list.indexOf(downstream[0]!) : list.length;
-    list.splice(at, 0, { slots: mine, port, value, reads });
-    this.instancePatches.set(inst.value, list);
+    this.instancePatches.add(inst.value, { slots: mine, port, value, reads }, downstream);
     return rewired;
   }
 }
 
-/** A patch as its pass keeps it: the slots it rewired (as SlotIds keys), and its reads of what it replaced. */
-interface AppliedPatch {
-  slots: Set<string>;
-  port: PortRef;
-  value: Value;
-  /** The uses of the value the patch read at its place that its own computation made. */
-  reads: readonly Use[];
-}
-
-/** Whether a use (an input slot, or a body's read of an outer value) still reads `v`. */
-function readsValue(u: Use, v: Value): boolean {
-  return u.index >= 0 ? u.node.inputs[u.index] === v : u.inner?.outer === v;
-}
